@@ -1,0 +1,62 @@
+"""The shape every stage shares: score a document, then keep it or drop it with a reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from pipeline.document import Document
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Keep, or drop with a stable snake_case reason (it is a stats key)."""
+
+    keep: bool
+    reason: str = ""
+
+
+KEEP = Verdict(True)
+
+
+def drop(reason: str) -> Verdict:
+    """A drop verdict."""
+    return Verdict(False, reason)
+
+
+class Filter:
+    """Base for stages that look at one document at a time.
+
+    Subclasses are frozen dataclasses whose fields are their parameters. Most only implement
+    `score` and `keep`; stages that rewrite the document (extraction, language ID, line-wise
+    corrections) override `apply`. `setup` loads heavy state once per worker.
+    """
+
+    name: ClassVar[str] = ""
+    # Names of the float signals this stage records; they become Parquet columns.
+    signals: ClassVar[tuple[str, ...]] = ()
+    # Every reason `keep` may return, so stats list them even at zero.
+    reasons: ClassVar[tuple[str, ...]] = ()
+
+    def setup(self) -> None:
+        """Load models or other per-worker state (called once per worker)."""
+
+    def teardown(self) -> None:
+        """Release what `setup` acquired."""
+
+    def score(self, doc: Document) -> dict[str, float]:
+        """Measurements of `doc`, named as in `signals`."""
+        raise NotImplementedError
+
+    def keep(self, scores: dict[str, float]) -> Verdict:
+        """Decide from the scores alone."""
+        raise NotImplementedError
+
+    def apply(self, doc: Document) -> tuple[Document, Verdict]:
+        """Score, record the scores on the document, decide."""
+        scores = self.score(doc)
+        return doc.with_signals(scores), self.keep(scores)
+
+    def apply_batch(self, docs: list[Document]) -> list[tuple[Document, Verdict]]:
+        """Apply to many documents; stages with a cheaper batched path override this."""
+        return [self.apply(doc) for doc in docs]

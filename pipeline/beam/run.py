@@ -1,0 +1,192 @@
+"""The macrodata pipeline graph: WARC files -> stages -> shards, stats, manifest, report."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from pipeline import __version__
+from pipeline.beam.sink import Tokenize, parquet_schema, shard_name, write_shard, write_shards
+from pipeline.beam.transforms import (
+    DROPPED,
+    ERRORS,
+    PROCESSING_ERROR,
+    READ_STAGE,
+    STATS,
+    ReadWarcFile,
+    WriteJsonLines,
+    run_stage,
+    write_dropped_samples,
+    write_errors,
+)
+from pipeline.config import Config
+from pipeline.report import render_report
+from pipeline.stages import build_stages
+from pipeline.stats import build_stats, check_funnel, merge_counters
+from pipeline.tokenizer import load_tokenizer
+from pipeline.warc import READ_REASONS, ReadLimits
+
+log = logging.getLogger("macrodata")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What one run does: its input files, output directory, configuration and stage choice."""
+
+    files: list[str]
+    output: str
+    config: Config
+    tokenizer: str
+    skip: frozenset[str] = frozenset()
+    run_info: dict = field(default_factory=dict)
+
+
+def stage_plan(spec: RunSpec) -> list[tuple[str, tuple[str, ...]]]:
+    """(stage name, known drop reasons) in funnel order."""
+    plan = [(READ_STAGE, READ_REASONS)]
+    for stage in build_stages(spec.config, spec.skip):
+        plan.append((stage.name, stage.reasons + (PROCESSING_ERROR,)))
+    if "tokenize" not in spec.skip:
+        plan.append(("tokenize", ()))
+    return plan
+
+
+def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
+    """Add the whole run to `pipeline`."""
+    config = spec.config
+    stats, dropped, errors = [], [], []
+
+    files = pipeline | "Input files" >> beam.Create(spec.files) | "Spread files" >> beam.Reshuffle()
+    read = files | "Read WARC" >> beam.ParDo(
+        ReadWarcFile(ReadLimits(**config.section("read")))
+    ).with_outputs(STATS, ERRORS, main="documents")
+    docs = read.documents
+    stats.append(read[STATS])
+    errors.append(read[ERRORS])
+
+    stages = build_stages(config, spec.skip)
+    signals: list[str] = []
+    for stage in stages:
+        options = {}
+        if stage.name == "extract":
+            options["histogram"] = "words_extracted"
+        if stage.name == "language":
+            options["language_phase"] = "identified"
+        docs, stage_stats, stage_dropped, stage_errors = run_stage(docs, stage, **options)
+        stats.append(stage_stats)
+        dropped.append(stage_dropped)
+        errors.append(stage_errors)
+        signals.extend(s for s in stage.signals if s not in signals)
+
+    if "tokenize" not in spec.skip:
+        tokenize = config.section("tokenize")
+        tokenized = (
+            docs
+            | "Batch for tokenizer" >> beam.BatchElements(min_batch_size=16, max_batch_size=256)
+            | "Tokenize"
+            >> beam.ParDo(Tokenize(spec.tokenizer, tokenize["append_eos"])).with_outputs(
+                STATS, main="documents"
+            )
+        )
+        docs = tokenized.documents
+        stats.append(tokenized[STATS])
+
+    output_config = config.section("output")
+    shards, shard_count = write_shards(
+        docs, spec.output, signals, output_config["shard_target_bytes"]
+    )
+    write_dropped_samples(
+        tuple(dropped) | "All dropped" >> beam.Flatten(),
+        spec.output,
+        output_config["dropped_samples_per_reason"],
+    )
+    write_errors(tuple(errors) | "All errors" >> beam.Flatten(), spec.output)
+    counts = (
+        tuple(stats)
+        | "All stats" >> beam.Flatten()
+        | "Merge stats" >> beam.CombineGlobally(merge_counters)
+    )
+    _ = (
+        pipeline
+        | "Finalize trigger" >> beam.Create([None])
+        | "Finalize"
+        >> beam.ParDo(
+            Finalize(spec, stage_plan(spec), signals),
+            beam.pvalue.AsSingleton(counts),
+            beam.pvalue.AsList(shards),
+            beam.pvalue.AsSingleton(shard_count),
+        )
+    )
+
+
+def tokenizer_entry(spec: str, append_eos: bool) -> dict:
+    """The manifest's tokenizer description (load_tokenizer accepts it back)."""
+    tokenizer = load_tokenizer(spec)
+    return {
+        "spec": spec,
+        "vocab_size": tokenizer.vocab_size,
+        "eos_id": tokenizer.eos_id,
+        "append_eos": append_eos,
+    }
+
+
+class Finalize(beam.DoFn):
+    """Runs once after everything else: stats.json, manifest.json, report.html."""
+
+    def __init__(self, spec: RunSpec, plan, signals: list[str]):
+        self.spec = spec
+        self.plan = plan
+        self.signals = signals
+
+    def process(self, _, counts, shards, shard_count):
+        spec = self.spec
+        shards = sorted(shards, key=lambda s: s["path"])
+        written = {s["path"] for s in shards}
+        # Shards no document hashed to still exist, so the part-i-of-N set is complete.
+        for index in range(shard_count):
+            if f"data/{shard_name(index, shard_count)}" not in written:
+                shards.append(
+                    write_shard(spec.output, index, shard_count, [], parquet_schema(self.signals))
+                )
+        shards.sort(key=lambda s: s["path"])
+        config = spec.config
+        stats = build_stats(
+            counts,
+            self.plan,
+            {"version": __version__, "config_hash": config.digest(), "run": spec.run_info},
+        )
+        if "tokenize" in spec.skip:
+            stats["final"]["tokens"] = 0
+        check_funnel(stats)
+        tokenize = config.section("tokenize")
+        manifest = {
+            "version": __version__,
+            "documents": sum(s["rows"] for s in shards),
+            "tokens": sum(s["tokens"] for s in shards),
+            "shards": shards,
+            "tokenizer": None
+            if "tokenize" in spec.skip
+            else tokenizer_entry(spec.tokenizer, tokenize["append_eos"]),
+            "columns": [name for name in parquet_schema(self.signals).names],
+            "config": config.data,
+            "config_hash": config.digest(),
+            "skipped_stages": sorted(spec.skip),
+        }
+        _write_text(spec.output, "stats.json", json.dumps(stats, indent=2, sort_keys=False))
+        _write_text(spec.output, "manifest.json", json.dumps(manifest, indent=2))
+        _write_text(spec.output, "report.html", render_report(stats))
+        if not FileSystems.exists(FileSystems.join(spec.output, "errors", "errors.jsonl")):
+            _write_text(spec.output, "errors/errors.jsonl", "")
+        yield stats
+
+
+def _write_text(output: str, relative: str, text: str) -> None:
+    with FileSystems.create(FileSystems.join(output, relative)) as handle:
+        handle.write(text.encode("utf-8"))
+
+
+__all__ = ["RunSpec", "build", "stage_plan", "WriteJsonLines", "DROPPED"]

@@ -1,0 +1,258 @@
+"""macrodata command line: run | report | config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+
+from pipeline import __version__
+from pipeline.beam.io import InputError
+from pipeline.config import Config, ConfigError, default_text
+from pipeline.stages import DOCUMENT_STAGES, REQUIRED_STAGES
+from pipeline.tokenizer import TokenizerError, load_tokenizer
+
+SKIPPABLE = tuple(s for s in DOCUMENT_STAGES if s not in REQUIRED_STAGES) + ("tokenize",)
+# Local default: the portable in-process runner, named directly because the DirectRunner
+# first tries to download Prism.
+LOCAL_RUNNER = "FnApiRunner"
+
+log = logging.getLogger("macrodata")
+
+
+class UsageError(Exception):
+    """A bad argument: reported in one line, exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="macrodata",
+        description="RefinedWeb-style web-data curation on Apache Beam.",
+    )
+    parser.add_argument("--version", action="version", version=f"macrodata {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser(
+        "run",
+        help="run the pipeline",
+        description="Run the pipeline. Unknown --options are passed to Beam (e.g. --runner, "
+        "--direct_num_workers, --project).",
+    )
+    run.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        metavar="PATTERN",
+        help="WARC files: path, glob, gs:// or s3:// URL, or a warc.paths.gz list",
+    )
+    run.add_argument("--output", required=True, metavar="DIR")
+    run.add_argument("--config", metavar="FILE", help="YAML overriding the defaults")
+    run.add_argument("--languages", help="comma-separated codes to keep, or 'all' (default en)")
+    run.add_argument("--extractor", choices=("trafilatura", "resiliparse"))
+    run.add_argument(
+        "--tokenizer",
+        metavar="SPEC",
+        help="tiktoken:cl100k_base (default), tiktoken:o200k_base, hf:PATH",
+    )
+    run.add_argument("--lid-model", metavar="PATH", help="fastText model (e.g. lid.176.bin)")
+    run.add_argument(
+        "--skip",
+        default="",
+        metavar="STAGE[,STAGE]",
+        help=f"stages to leave out: {', '.join(SKIPPABLE)}",
+    )
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one config value (YAML syntax), e.g. --set quality.min_words=30",
+    )
+    run.add_argument(
+        "--cc-base-url",
+        default=None,
+        metavar="URL",
+        help="base of the relative paths in a warc.paths.gz (default s3://commoncrawl/)",
+    )
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a previous run in --output instead of refusing",
+    )
+
+    report = commands.add_parser("report", help="rebuild DIR/report.html from DIR/stats.json")
+    report.add_argument("dirs", nargs="+", metavar="DIR")
+    report.add_argument("--output", metavar="FILE", help="where to write (default DIR/report.html)")
+
+    config = commands.add_parser("config", help="print the default (or resolved) configuration")
+    config.add_argument("--config", metavar="FILE")
+    return parser
+
+
+def _overrides(args) -> dict:
+    import yaml
+
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            raise UsageError(f"--set expects SECTION.KEY=VALUE, got {item!r}")
+        overrides[key.strip()] = yaml.safe_load(value)
+    if args.languages:
+        overrides["language.languages"] = [
+            x.strip() for x in args.languages.split(",") if x.strip()
+        ]
+    if args.extractor:
+        overrides["extract.extractor"] = args.extractor
+    if args.lid_model:
+        if not os.path.isfile(args.lid_model):
+            raise UsageError(f"--lid-model: no such file: {args.lid_model}")
+        overrides["language.model_path"] = os.path.abspath(args.lid_model)
+    if args.tokenizer:
+        overrides["tokenize.tokenizer"] = args.tokenizer
+    return overrides
+
+
+def _skip(value: str) -> frozenset[str]:
+    skip = frozenset(s.strip() for s in value.split(",") if s.strip())
+    unknown = skip - set(SKIPPABLE) - set(REQUIRED_STAGES)
+    if unknown:
+        raise UsageError(
+            f"--skip: unknown stage(s) {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(SKIPPABLE)}"
+        )
+    required = skip & set(REQUIRED_STAGES)
+    if required:
+        raise UsageError(f"--skip: {', '.join(sorted(required))} cannot be skipped")
+    return skip
+
+
+def _beam_options(extra: list[str]):
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    if any(a.startswith("--runner") for a in extra):
+        return PipelineOptions(extra)
+    options = PipelineOptions([f"--runner={LOCAL_RUNNER}", *extra])
+    options.view_as(StandardOptions).runner = LOCAL_RUNNER
+    return options
+
+
+def command_run(args, extra: list[str]) -> int:
+    from pipeline.beam.io import COMMONCRAWL_BASE, check_output, expand_inputs
+
+    unknown = [a for a in extra if not a.startswith("--")]
+    if unknown:
+        raise UsageError(f"unexpected argument(s): {' '.join(unknown)}")
+    config = Config.load(args.config, _overrides(args))
+    skip = _skip(args.skip)
+    tokenizer = config.section("tokenize")["tokenizer"]
+    if "tokenize" not in skip:
+        load_tokenizer(tokenizer)  # fail now, not on a worker an hour later
+    if not any(a.startswith("--runner") for a in extra) and "://" not in args.output:
+        args.output = os.path.abspath(args.output)
+        os.makedirs(args.output, exist_ok=True)
+    files = expand_inputs(args.input, args.cc_base_url or COMMONCRAWL_BASE)
+    check_output(args.output, args.overwrite)
+    log.info(
+        "macrodata %s: %d input file(s) -> %s (config %s)",
+        __version__,
+        len(files),
+        args.output,
+        config.digest(),
+    )
+    return _execute(files, args, config, skip, tokenizer, extra)
+
+
+def _execute(files, args, config, skip, tokenizer, extra) -> int:
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    from pipeline.beam.run import RunSpec, build
+
+    options = _beam_options(extra)
+    runner = options.view_as(StandardOptions).runner or LOCAL_RUNNER
+    spec = RunSpec(
+        files=files,
+        output=args.output,
+        config=config,
+        tokenizer=tokenizer,
+        skip=skip,
+        run_info={"inputs": args.input, "files": len(files), "runner": str(runner)},
+    )
+    started = time.monotonic()
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline, spec)
+    result = pipeline.run()
+    result.wait_until_finish()
+    elapsed = time.monotonic() - started
+    if getattr(options.view_as(StandardOptions), "runner", "") == "DataflowRunner":
+        return 0
+    _print_summary(args.output, elapsed)
+    return 0
+
+
+def _print_summary(output: str, elapsed: float) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    path = FileSystems.join(output, "stats.json")
+    if not FileSystems.exists(path):
+        return
+    with FileSystems.open(path) as handle:
+        stats = json.loads(handle.read())
+    first = stats["stages"][0]["in"] or 1
+    print(f"{'stage':<18}{'in':>10}{'out':>10}{'kept of read':>14}")
+    for row in stats["stages"]:
+        print(
+            f"{row['name']:<18}{row['in']:>10,}{row['out']:>10,}{100 * row['out'] / first:>13.1f}%"
+        )
+    final = stats["final"]
+    print(
+        f"final: {final['documents']:,} documents, {final['tokens']:,} tokens "
+        f"in {elapsed:.1f}s -> {output}"
+    )
+
+
+def command_report(args) -> int:
+    from pipeline.report import rebuild_report
+
+    path = rebuild_report(args.dirs, args.output)
+    print(path)
+    return 0
+
+
+def command_config(args) -> int:
+    if args.config:
+        import yaml
+
+        print(yaml.safe_dump(Config.load(args.config).data, sort_keys=False), end="")
+    else:
+        print(default_text(), end="")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `macrodata` console script."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S"
+    )
+    for noisy in ("apache_beam", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    args, extra = _parser().parse_known_args(argv)
+    try:
+        if args.command == "run":
+            return command_run(args, extra)
+        if extra:
+            raise UsageError(f"unexpected argument(s): {' '.join(extra)}")
+        if args.command == "report":
+            return command_report(args)
+        return command_config(args)
+    except (UsageError, ConfigError, TokenizerError, InputError, FileNotFoundError) as error:
+        print(f"macrodata: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
