@@ -12,10 +12,12 @@ import time
 from pipeline import __version__
 from pipeline.beam.io import InputError
 from pipeline.config import Config, ConfigError, default_text
-from pipeline.stages import DOCUMENT_STAGES, REQUIRED_STAGES
+from pipeline.stages import DEDUP_STAGES, DOCUMENT_STAGES, REQUIRED_STAGES
 from pipeline.tokenizer import TokenizerError, load_tokenizer
 
-SKIPPABLE = tuple(s for s in DOCUMENT_STAGES if s not in REQUIRED_STAGES) + ("tokenize",)
+SKIPPABLE = (
+    tuple(s for s in DOCUMENT_STAGES if s not in REQUIRED_STAGES) + DEDUP_STAGES + ("tokenize",)
+)
 # Local default: the portable in-process runner, named directly because the DirectRunner
 # first tries to download Prism.
 LOCAL_RUNNER = "FnApiRunner"

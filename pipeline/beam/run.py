@@ -10,6 +10,16 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline import __version__
+from pipeline.beam.dedup import (
+    DEDUP_REASONS,
+    EXACT_DEDUP,
+    MINHASH,
+    URL_DEDUP,
+    MinHashSettings,
+    exact_dedup,
+    minhash_dedup,
+    url_dedup,
+)
 from pipeline.beam.sink import Tokenize, parquet_schema, shard_name, write_shard, write_shards
 from pipeline.beam.transforms import (
     DROPPED,
@@ -25,7 +35,7 @@ from pipeline.beam.transforms import (
 )
 from pipeline.config import Config
 from pipeline.report import render_report
-from pipeline.stages import build_stages
+from pipeline.stages import DEDUP_STAGES, build_stages
 from pipeline.stats import build_stats, check_funnel, merge_counters
 from pipeline.tokenizer import load_tokenizer
 from pipeline.warc import READ_REASONS, ReadLimits
@@ -50,6 +60,9 @@ def stage_plan(spec: RunSpec) -> list[tuple[str, tuple[str, ...]]]:
     plan = [(READ_STAGE, READ_REASONS)]
     for stage in build_stages(spec.config, spec.skip):
         plan.append((stage.name, stage.reasons + (PROCESSING_ERROR,)))
+    for name in DEDUP_STAGES:
+        if name not in spec.skip:
+            plan.append((name, DEDUP_REASONS[name]))
     if "tokenize" not in spec.skip:
         plan.append(("tokenize", ()))
     return plan
@@ -81,6 +94,23 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
         dropped.append(stage_dropped)
         errors.append(stage_errors)
         signals.extend(s for s in stage.signals if s not in signals)
+
+    # Corpus-level dedup, in DEDUP_STAGES order: exact copies first (cheap), then near copies,
+    # then one capture per URL.
+    audit = pipeline | "No dedup audit" >> beam.Create([])
+    if EXACT_DEDUP not in spec.skip:
+        docs, stage_stats, stage_dropped = exact_dedup(docs)
+        stats.append(stage_stats)
+        dropped.append(stage_dropped)
+    if MINHASH not in spec.skip:
+        settings = MinHashSettings.from_config(config.section("dedup"))
+        docs, minhash_stats, stage_dropped, audit = minhash_dedup(docs, settings)
+        stats.extend(minhash_stats)
+        dropped.append(stage_dropped)
+    if URL_DEDUP not in spec.skip:
+        docs, stage_stats, stage_dropped = url_dedup(docs)
+        stats.append(stage_stats)
+        dropped.append(stage_dropped)
 
     if "tokenize" not in spec.skip:
         tokenize = config.section("tokenize")
@@ -119,6 +149,7 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
             beam.pvalue.AsSingleton(counts),
             beam.pvalue.AsList(shards),
             beam.pvalue.AsSingleton(shard_count),
+            beam.pvalue.AsList(audit),
         )
     )
 
@@ -142,7 +173,7 @@ class Finalize(beam.DoFn):
         self.plan = plan
         self.signals = signals
 
-    def process(self, _, counts, shards, shard_count):
+    def process(self, _, counts, shards, shard_count, audit):
         spec = self.spec
         shards = sorted(shards, key=lambda s: s["path"])
         written = {s["path"] for s in shards}
@@ -159,6 +190,9 @@ class Finalize(beam.DoFn):
             self.plan,
             {"version": __version__, "config_hash": config.digest(), "run": spec.run_info},
         )
+        if audit:
+            pairs = sorted(audit, key=lambda p: p["dropped_id"])
+            stats["dedup"].setdefault(MINHASH, {})["sampled_pairs"] = pairs
         if "tokenize" in spec.skip:
             stats["final"]["tokens"] = 0
         check_funnel(stats)
