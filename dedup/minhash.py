@@ -69,17 +69,20 @@ class MinHasher:
         values = np.concatenate([np.asarray(s, dtype=np.uint64) for s in shingle_sets])
         owner = np.repeat(np.arange(len(shingle_sets)), lengths)
         buffer = self._buffer
+        minima = np.empty(k, dtype=np.uint64)
         for start in range(0, len(values), self.chunk):
             x = values[start : start + self.chunk]
             docs = owner[start : start + self.chunk]
             block = buffer[: len(x)]
             np.multiply(x[:, None], self.a[None, :], out=block)
             np.add(block, self.b, out=block)
-            # The chunk holds whole runs of each document: one minimum per run.
-            starts = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]])
-            minima = np.minimum.reduceat(block, starts, axis=0)
-            rows = docs[starts]
-            out[rows] = np.minimum(out[rows], minima)
+            # One minimum per document run in the chunk (contiguous slices: reduceat over
+            # axis 0 is several times slower).
+            cuts = [0, *(np.flatnonzero(docs[1:] != docs[:-1]) + 1).tolist(), len(x)]
+            for lo, hi in zip(cuts, cuts[1:], strict=False):
+                row = out[docs[lo]]
+                np.minimum.reduce(block[lo:hi], axis=0, out=minima)
+                np.minimum(row, minima, out=row)
         return out
 
     def band_hashes(self, signatures: np.ndarray) -> np.ndarray:
