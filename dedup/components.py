@@ -27,26 +27,36 @@ def star_edges(members: Iterable) -> Iterator[Edge]:
             yield (member, smallest)
 
 
-def large_star_node(node, neighbours: Iterable) -> tuple[list[Edge], int]:
+def large_star_node(node, neighbours: Iterable) -> Iterator[Edge]:
     """Large-star at `node`: its larger neighbours re-attach to min(node, neighbours).
 
-    Returns the new edges and how many of them changed (pointed elsewhere than `node`).
+    An emitted edge (v, m) is a change when m is not `node` (see `large_star_changed`).
     """
-    smallest = min(neighbours, default=node)
-    smallest = min(smallest, node)
-    out = [(v, smallest) for v in neighbours if v > node]
-    return out, (len(out) if smallest != node else 0)
+    smallest = min(min(neighbours, default=node), node)
+    for v in neighbours:
+        if v > node:
+            yield (v, smallest)
 
 
-def small_star_node(node, smaller: Iterable) -> tuple[list[Edge], int]:
+def large_star_changed(node, edge: Edge) -> bool:
+    """Whether a large-star edge at `node` rewired a neighbour away from it."""
+    return edge[1] != node
+
+
+def small_star_node(node, smaller: Iterable) -> Iterator[Edge]:
     """Small-star at `node` given its smaller neighbours: all of them and `node` re-attach to
-    the smallest. Returns the new edges and how many were rewired (not to `node`'s own edge)."""
+    the smallest. Edges from a neighbour other than `node` are changes (`small_star_changed`)."""
     smallest = min(smaller, default=node)
-    out = [(v, smallest) for v in smaller if v != smallest]
-    changed = len(out)
+    for v in smaller:
+        if v != smallest:
+            yield (v, smallest)
     if smallest != node:
-        out.append((node, smallest))
-    return out, changed
+        yield (node, smallest)
+
+
+def small_star_changed(node, edge: Edge) -> bool:
+    """Whether a small-star edge at `node` rewired one of its smaller neighbours."""
+    return edge[0] != node
 
 
 def _adjacency(edges: Iterable[Edge]) -> dict:
@@ -63,9 +73,9 @@ def large_star(edges: Iterable[Edge]) -> tuple[set[Edge], int]:
     out: set[Edge] = set()
     changed = 0
     for node, neighbours in _adjacency(edges).items():
-        new, n = large_star_node(node, neighbours)
-        out.update(canonical(a, b) for a, b in new)
-        changed += n
+        for edge in large_star_node(node, neighbours):
+            out.add(canonical(*edge))
+            changed += large_star_changed(node, edge)
     return out, changed
 
 
@@ -79,9 +89,9 @@ def small_star(edges: Iterable[Edge]) -> tuple[set[Edge], int]:
     out: set[Edge] = set()
     changed = 0
     for node, lower in smaller.items():
-        new, n = small_star_node(node, lower)
-        out.update(canonical(a, b) for a, b in new)
-        changed += n
+        for edge in small_star_node(node, lower):
+            out.add(canonical(*edge))
+            changed += small_star_changed(node, edge)
     return out, changed
 
 

@@ -17,8 +17,10 @@ from apache_beam.pvalue import TaggedOutput
 from dedup.components import (
     UnionFind,
     canonical,
+    large_star_changed,
     large_star_node,
     node_state,
+    small_star_changed,
     small_star_node,
     star_edges,
 )
@@ -184,10 +186,11 @@ class LargeStar(_Counting):
 
     def process(self, item):
         node, neighbours = item
-        edges, changed = large_star_node(node, neighbours)
+        changed = 0
+        for edge in large_star_node(node, neighbours):
+            changed += large_star_changed(node, edge)
+            yield canonical(*edge)
         self.counts[("dedup", MINHASH, self.counter)] += changed
-        for a, b in edges:
-            yield canonical(a, b)
 
 
 class SmallStar(_Counting):
@@ -198,10 +201,11 @@ class SmallStar(_Counting):
 
     def process(self, item):
         node, smaller = item
-        edges, changed = small_star_node(node, smaller)
+        changed = 0
+        for edge in small_star_node(node, smaller):
+            changed += small_star_changed(node, edge)
+            yield canonical(*edge)
         self.counts[("dedup", MINHASH, self.counter)] += changed
-        for a, b in edges:
-            yield canonical(a, b)
 
 
 def _both_directions(edge):

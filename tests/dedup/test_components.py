@@ -98,3 +98,29 @@ def test_string_ids():
     edges = [("b", "c"), ("c", "d"), ("x", "y")]
     labels, _ = star_components(edges, 2)
     assert labels == {"b": "b", "c": "b", "d": "b", "x": "x", "y": "x"}
+
+
+class Reiterable:
+    """A group iterable like Beam's: re-iterable, never indexed; counts passes."""
+
+    def __init__(self, values):
+        self.values = values
+        self.passes = 0
+
+    def __iter__(self):
+        self.passes += 1
+        return iter(self.values)
+
+
+def test_node_steps_stream_their_group_in_at_most_two_passes():
+    from dedup.components import large_star_node, node_state, small_star_node
+
+    for step in (large_star_node, small_star_node, node_state):
+        group = Reiterable(list(range(10, 1000)))
+        result = step(500, group)
+        if step is not node_state:
+            assert len(list(result)) > 0
+        assert group.passes <= 2
+    bucket = Reiterable(["d", "b", "c"])
+    assert sorted(star_edges(bucket)) == [("c", "b"), ("d", "b")]
+    assert bucket.passes == 2
