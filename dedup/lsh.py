@@ -21,6 +21,6 @@ def params_for_threshold(
     """(bands, rows) using at most `num_perm` hashes that best separate at `threshold`.
 
     datasketch minimises the weighted false-positive and false-negative areas under the
-    candidate curve.
+    candidate curve (numerically: some seconds at 9000 hashes).
     """
     return _optimal_param(threshold, num_perm, false_positive_weight, 1.0 - false_positive_weight)

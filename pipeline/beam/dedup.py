@@ -234,6 +234,7 @@ class ResolveResidual(_Counting):
 
     def process(self, _, size, residual):
         self.counts[("dedup", MINHASH, "residual_edges")] += size
+        self.counts[("dedup", MINHASH, "rounds")] += self.rounds
         if size > self.budget:
             raise ConvergenceError(
                 f"minhash: {size:,} edges still unsettled after {self.rounds} star rounds, over "

@@ -36,6 +36,6 @@ def test_params_for_threshold():
     bands, rows = params_for_threshold(0.75, 112)
     assert bands * rows <= 112
     assert 0.6 < threshold_point(bands, rows) < 0.85
-    bands, rows = params_for_threshold(0.9, 9000)
+    bands, rows = params_for_threshold(0.9, 256)
     assert candidate_probability(0.95, bands, rows) > 0.99
     assert candidate_probability(0.7, bands, rows) < 0.05

@@ -126,6 +126,7 @@ def check_funnel(counts):
             assert counts[("stage", stage, "in")] == previous
         previous = counts[("stage", stage, "out")]
     assert sum(v for k, v in counts.items() if k[:2] == ("hist", "minhash_cluster_size")) == 12
+    assert counts[("dedup", "minhash", "rounds")] == 2
 
 
 def test_dedup_stages_on_planted_corpus():
@@ -173,6 +174,7 @@ def test_macrodata_run_with_dedup_reconciles(tmp_path):
         assert row["in"] == row["out"] + sum(row["dropped"].values())
     exact = stats["stages"][-3]
     assert exact["dropped"]["exact_duplicate"] > 0  # the corpus holds re-captures
+    assert stats["dedup"]["minhash"]["rounds"] == 3  # the default, one counter per run
     assert "residual_edges" in stats["dedup"]["minhash"]
 
 
