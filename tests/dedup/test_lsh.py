@@ -37,5 +37,5 @@ def test_params_for_threshold():
     assert bands * rows <= 112
     assert 0.6 < threshold_point(bands, rows) < 0.85
     bands, rows = params_for_threshold(0.9, 256)
-    assert candidate_probability(0.95, bands, rows) > 0.99
-    assert candidate_probability(0.7, bands, rows) < 0.05
+    assert candidate_probability(0.98, bands, rows) > 0.99
+    assert candidate_probability(0.8, bands, rows) < 0.05
