@@ -74,10 +74,25 @@ def decode_html(payload: bytes, content_type: str | None) -> str:
         return payload.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = from_bytes(payload[:65536]).best()
-    if best is not None and best.encoding:
-        return payload.decode(best.encoding, errors="replace")
-    return payload.decode("utf-8", errors="replace")
+    return payload.decode(detect_charset(payload[:65536]), errors="replace")
+
+
+def detect_charset(sample: bytes) -> str:
+    """The detected encoding of undeclared, non-UTF-8 bytes.
+
+    Detectors often tie between single-byte Latin code pages that decode the bytes equally
+    well; among tied candidates windows-1252, by far the most common legacy charset on the web,
+    wins, so a French or German page is not decoded as Central European.
+    """
+    matches = list(from_bytes(sample))
+    if not matches:
+        return "utf-8"
+    best = matches[0]
+    for match in matches:
+        tied = match.chaos == best.chaos and match.coherence == best.coherence
+        if tied and "cp1252" in match.could_be_from_charset:
+            return "cp1252"
+    return best.encoding
 
 
 def iter_warc(
