@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -24,3 +25,9 @@ def corpus_dir() -> str:
     if not os.path.isdir(path) or not any(f.endswith(".warc.gz") for f in os.listdir(path)):
         pytest.skip(f"corpus not found at {path}")
     return os.path.abspath(path)
+
+
+def load_json(path: str):
+    """The parsed JSON file at `path`."""
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)

@@ -14,6 +14,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.stats import check_funnel
 from pipeline.tokenizer import load_tokenizer
+from tests.conftest import load_json
 
 
 def run(args: list[str]) -> int:
@@ -39,7 +40,7 @@ def sample_run(sample_warc, tmp_path_factory):
 
 
 def test_sample_funnel_reconciles_and_counts_every_record(sample_run):
-    stats = json.load(open(os.path.join(sample_run, "stats.json")))
+    stats = load_json(os.path.join(sample_run, "stats.json"))
     check_funnel(stats)
     read = stats["stages"][0]
     assert read["name"] == "read"
@@ -51,7 +52,7 @@ def test_sample_funnel_reconciles_and_counts_every_record(sample_run):
 
 
 def test_sample_every_stage_has_work(sample_run):
-    stats = json.load(open(os.path.join(sample_run, "stats.json")))
+    stats = load_json(os.path.join(sample_run, "stats.json"))
     for row in stats["stages"]:
         if row["name"] != "tokenize":
             assert sum(row["dropped"].values()) > 0, row["name"]
@@ -70,7 +71,7 @@ def test_sample_drops_the_right_pages_for_the_right_reasons(sample_run):
 
 
 def test_sample_output_rows_and_tokens(sample_run):
-    manifest = json.load(open(os.path.join(sample_run, "manifest.json")))
+    manifest = load_json(os.path.join(sample_run, "manifest.json"))
     tokenizer = load_tokenizer(manifest["tokenizer"])
     rows = pq.read_table(os.path.join(sample_run, "data")).to_pylist()
     assert {r["language"] for r in rows} == {"en"}
@@ -82,7 +83,7 @@ def test_sample_output_rows_and_tokens(sample_run):
     assert manifest["documents"] == len(rows)
     assert manifest["tokens"] == sum(r["num_tokens"] for r in rows)
     assert manifest["tokens"] == sum(s["tokens"] for s in manifest["shards"])
-    stats = json.load(open(os.path.join(sample_run, "stats.json")))
+    stats = load_json(os.path.join(sample_run, "stats.json"))
     assert stats["final"] == {
         "documents": len(rows),
         "tokens": manifest["tokens"],
@@ -151,7 +152,7 @@ def test_corpus_run_meets_the_extraction_targets(corpus_dir, tmp_path):
 
     files = os.path.join(corpus_dir, "*.warc.gz")
     assert run(["--input", files, "--output", str(tmp_path), "--languages", "all"]) == 0
-    stats = json.load(open(os.path.join(tmp_path, "stats.json")))
+    stats = load_json(os.path.join(tmp_path, "stats.json"))
     check_funnel(stats)
     html_pages = stats["stages"][0]["out"]
     assert stats["final"]["documents"] >= html_pages / 2

@@ -17,7 +17,8 @@ def python_files():
 
 
 def imports_beam(path: str) -> bool:
-    tree = ast.parse(open(os.path.join(ROOT, path), encoding="utf-8").read())
+    with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
     for node in ast.walk(tree):
         names = []
         if isinstance(node, ast.Import):

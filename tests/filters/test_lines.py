@@ -3,8 +3,10 @@ import pytest
 from filters.lines import LineCorrections
 from pipeline.document import Document
 
-BODY = " ".join(
-    ["The", "volunteers", "walked", "the", "full", "length", "of", "the", "river", "to", "count", "the", "birds", "that", "nest", "along", "its", "banks", "and", "recorded", "every", "bird", "they", "saw", "or", "heard", "during", "three", "long", "spring", "weekends", "of", "careful", "work", "with", "maps", "and", "notebooks", "in", "pairs"]
+BODY = (
+    "The volunteers walked the full length of the river to count the birds that nest along "
+    "its banks and recorded every bird they saw or heard during three long spring weekends "
+    "of careful work with maps and notebooks in pairs"
 )
 LONG = "\n".join([BODY] * 8)
 

@@ -37,7 +37,7 @@ def doc(text: str, language: str = "en") -> Document:
         (EN + " #tag" * 20, "en", "hash_to_word_ratio_too_high"),
         (EN + " wait..." * 20, "en", "ellipsis_to_word_ratio_too_high"),
         (
-            "\n".join(["- item number %d in the list of things to buy" % i for i in range(12)]),
+            "\n".join([f"- item number {i} in the list of things to buy" for i in range(12)]),
             "en",
             "bullet_lines_frac_too_high",
         ),

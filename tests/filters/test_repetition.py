@@ -42,7 +42,8 @@ def test_top_ngram_fraction_counts_characters_of_the_most_frequent_ngram():
 
 
 def test_duplicate_ngram_fraction_counts_overlaps_once():
-    words = ["x", "y", "z", "w", "v", "x", "y", "z", "w", "v", "u"]  # the 5-gram "x y z w v" occurs twice
+    # The 5-gram "x y z w v" occurs twice.
+    words = ["x", "y", "z", "w", "v", "x", "y", "z", "w", "v", "u"]
     fractions = ngram_char_fractions(words)
     assert fractions[5] == pytest.approx(10 / 11)
     assert fractions[6] == 0.0

@@ -1,4 +1,3 @@
-import json
 import os
 
 import numpy as np
@@ -7,6 +6,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.shards import iter_token_sequences, shard_paths
+from tests.conftest import load_json
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def run_output(sample_warc, tmp_path_factory):
 
 
 def test_shards_are_named_sized_and_complete(run_output):
-    manifest = json.load(open(os.path.join(run_output, "manifest.json")))
+    manifest = load_json(os.path.join(run_output, "manifest.json"))
     count = len(manifest["shards"])
     assert count > 1  # the small target forces several shards
     names = sorted(os.listdir(os.path.join(run_output, "data")))
@@ -59,7 +59,7 @@ def test_input_ids_are_uint32(run_output):
 
 
 def test_stream_fixed_length_sequences(run_output):
-    manifest = json.load(open(os.path.join(run_output, "manifest.json")))
+    manifest = load_json(os.path.join(run_output, "manifest.json"))
     sequences = list(iter_token_sequences(run_output, 128, batch_rows=2))
     assert all(s.shape == (128,) and s.dtype == np.uint32 for s in sequences)
     assert len(sequences) == manifest["tokens"] // 128
