@@ -42,6 +42,7 @@ STAGE_ALIASES = {
 SAMPLES_PER_REASON = 3
 SAMPLE_CHARS = 600
 TOP_LANGUAGES = 15
+DOMAINS_VISIBLE = 15
 COLORS = ("#2b6cb0", "#dd6b20", "#718096")
 
 CSS = """
@@ -62,7 +63,8 @@ border:1px solid #e2e8f0;font-size:.85em;max-height:12em;overflow:auto}
 .url{word-break:break-all;font-family:monospace;font-size:.85em}
 svg text{font-size:11px;fill:#2d3748}
 .notrun{color:#a0aec0;font-style:italic}
-table.drops{width:500px}.none{font-size:.8em}
+table.drops{width:500px}.none{font-size:.8em}th{white-space:nowrap}
+table.domains td:nth-child(3){font-size:.85em}
 """
 # The page may load nothing: a stray reference fails loudly in the browser console.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -392,12 +394,12 @@ def _domains(stats: dict) -> str:
     domains = stats.get("domains")
     if not domains:
         return parts[0] + _notrun("domain counting")
-    kept = "".join(
+    kept = [
         f'<tr><td class="l">{_e(d["domain"])}</td>'
         f"<td>{_n(d['documents'], f'domains/kept/{i}/documents')}</td></tr>"
         for i, d in enumerate(domains.get("kept", []))
-    )
-    dropped = "".join(
+    ]
+    dropped = [
         f'<tr><td class="l">{_e(d["domain"])}</td>'
         f"<td>{_n(d['documents'], f'domains/dropped/{i}/documents')}</td>"
         f'<td class="l">'
@@ -407,7 +409,7 @@ def _domains(stats: dict) -> str:
         )
         + "</td></tr>"
         for i, d in enumerate(domains.get("dropped", []))
-    )
+    ]
     note = (
         " (merged runs: a domain outside one run's top list counts 0 there)"
         if domains.get("merged")
@@ -417,11 +419,26 @@ def _domains(stats: dict) -> str:
         f"<p>The top {_e(domains.get('top', ''))} domains by documents{note}; "
         "a leading “www.” is ignored; documents dropped before the URL filter (non-HTML "
         "records) are not counted.</p><div class='grid'>"
-        f"<table><tr><th class='l'>kept</th><th>documents</th></tr>{kept}</table>"
-        f"<table><tr><th class='l'>dropped</th><th>documents</th><th class='l'>stage/reason</th>"
-        f"</tr>{dropped}</table></div>"
+        + _folded("<tr><th class='l'>kept</th><th>documents</th></tr>", kept)
+        + _folded(
+            "<tr><th class='l'>dropped</th><th>documents</th><th class='l'>stage/reason</th></tr>",
+            dropped,
+        )
+        + "</div>"
     )
     return "".join(parts)
+
+
+def _folded(head: str, rows: list[str], visible: int = DOMAINS_VISIBLE) -> str:
+    """A table showing its first rows, the rest behind a click."""
+    rest = rows[visible:]
+    more = (
+        f"<details><summary>{len(rest)} more</summary><table>{head}{''.join(rest)}</table>"
+        "</details>"
+        if rest
+        else ""
+    )
+    return f"<div><table class='domains'>{head}{''.join(rows[:visible])}</table>{more}</div>"
 
 
 def _dedup(stats: dict) -> str:
@@ -503,18 +520,35 @@ def load_samples(dirs: list[str], per_reason: int = SAMPLES_PER_REASON) -> dict:
     return pick_samples(samples, per_reason)
 
 
-def _samples(samples: dict) -> str:
+def _signal_of(reason: str) -> str:
+    """The signal a reason is about: "alpha_words_frac_too_low" -> "alpha_words_frac"."""
+    for suffix in ("_too_high", "_too_low", "_too_long", "_too_short"):
+        reason = reason.removesuffix(suffix)
+    for prefix in ("too_few_", "too_many_"):
+        reason = reason.removeprefix(prefix)
+    return reason
+
+
+def _samples(stats: dict, samples: dict) -> str:
     parts = ["<h2 id='samples'>Dropped documents, a few per reason</h2>"]
     if not samples:
         return parts[0] + '<p class="notrun">No dropped samples found next to stats.json.</p>'
+    where = {row["name"]: i for i, row in enumerate(stats["stages"])}
     for key, rows in samples.items():
-        reason = key.split("/", 1)[-1]
+        stage, _, reason = key.partition("/")
+        signal = _signal_of(reason)
+        index = where.get(stage)
+        total = ""
+        if index is not None and reason in stats["stages"][index]["dropped"]:
+            count = stats["stages"][index]["dropped"][reason]
+            total = f" of {_n(count, _path('stages', index, 'dropped', reason))} dropped"
         items = []
         for sample in rows:
-            signals = {k: v for k, v in (sample.get("signals") or {}).items() if k and k in reason}
+            pool = {"language_score": sample.get("language_score"), **(sample.get("signals") or {})}
+            signals = {k: v for k, v in pool.items() if k == signal and v is not None}
             text = sample.get("text") or ""
             cut = len(text) > SAMPLE_CHARS or sample.get("truncated")
-            shown = ", ".join(f"{_e(k)} = {v:.3f}" for k, v in signals.items())
+            shown = ", ".join(f"{_e(k)} = {v:.3g}" for k, v in signals.items())
             lang = sample.get("language") or ""
             detail = sample.get("detail") or ""
             items.append(
@@ -524,7 +558,8 @@ def _samples(samples: dict) -> str:
                 f"</div><pre>{_e(text[:SAMPLE_CHARS])}{' […]' if cut else ''}</pre></div>"
             )
         parts.append(
-            f"<details open><summary>{_e(key)} ({len(rows)} shown)</summary>{''.join(items)}"
+            f"<details open><summary>{_e(key)} ({len(rows)} shown{total})</summary>"
+            f"{''.join(items)}"
             "</details>"
         )
     return "".join(parts)
@@ -609,7 +644,7 @@ def render_report(stats: dict, samples: dict | None = None) -> str:
         + _lengths(stats)
         + _domains(stats)
         + _dedup(stats)
-        + _samples(samples or {})
+        + _samples(stats, samples or {})
         + _run(stats)
         + "</body></html>\n"
     )

@@ -221,6 +221,11 @@ def write_dropped_samples(dropped, output: str, per_reason: int):
     return sampled
 
 
+def _desc(name: str) -> tuple[int, ...]:
+    """A key ordering names backwards, so ties in a Top.Of keep the alphabetically first."""
+    return (*(-ord(c) for c in name), 1)  # 1 ends a name: "ab" before "abc"
+
+
 def top_domains(kept, dropped, top: int):
     """The `top` domains by documents kept and by documents dropped (with their stage/reason).
 
@@ -231,7 +236,7 @@ def top_domains(kept, dropped, top: int):
         kept
         | "Kept domain" >> beam.Map(lambda doc: (url_domain(doc.url), 1))
         | "Count kept domains" >> beam.CombinePerKey(sum)
-        | "Top kept domains" >> beam.combiners.Top.Of(top, key=lambda kv: (kv[1], kv[0]))
+        | "Top kept domains" >> beam.combiners.Top.Of(top, key=lambda kv: (kv[1], _desc(kv[0])))
     )
     dropped_top = (
         dropped
@@ -239,7 +244,7 @@ def top_domains(kept, dropped, top: int):
         >> beam.MapTuple(lambda key, sample: (url_domain(sample["url"]), {key: 1}))
         | "Count dropped domains" >> beam.CombinePerKey(merge_counters)
         | "Top dropped domains"
-        >> beam.combiners.Top.Of(top, key=lambda kv: (sum(kv[1].values()), kv[0]))
+        >> beam.combiners.Top.Of(top, key=lambda kv: (sum(kv[1].values()), _desc(kv[0])))
     )
     return kept_top, dropped_top
 
