@@ -12,6 +12,7 @@ import time
 from pipeline import __version__
 from pipeline.beam.io import InputError
 from pipeline.config import Config, ConfigError, default_text
+from pipeline.report import MergeError
 from pipeline.stages import DOCUMENT_STAGES, REQUIRED_STAGES
 from pipeline.tokenizer import TokenizerError, load_tokenizer
 
@@ -180,7 +181,12 @@ def _execute(files, args, config, skip, tokenizer, extra) -> int:
         config=config,
         tokenizer=tokenizer,
         skip=skip,
-        run_info={"inputs": args.input, "files": len(files), "runner": str(runner)},
+        run_info={
+            "inputs": args.input,
+            "files": len(files),
+            "runner": str(runner),
+            "started_unix": round(time.time(), 3),
+        },
     )
     started = time.monotonic()
     pipeline = beam.Pipeline(options=options)
@@ -249,7 +255,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             return command_report(args)
         return command_config(args)
-    except (UsageError, ConfigError, TokenizerError, InputError, FileNotFoundError) as error:
+    except (
+        UsageError,
+        ConfigError,
+        TokenizerError,
+        InputError,
+        FileNotFoundError,
+        MergeError,
+    ) as error:
         print(f"macrodata: error: {error}", file=sys.stderr)
         return 2
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 # Counter keys are tuples: ("stage", name, "in" | "out" | "words_out" | "tokens_out"),
 # ("stage", name, "dropped", reason), ("read", what), ("hist", name, bucket),
-# ("lang", phase, language, "documents" | "words").
+# ("lang", phase, language, "documents" | "words"), ("seconds", stage) (worker seconds in the
+# stage's own code, summed over workers).
 
 
 class FunnelError(AssertionError):
@@ -43,7 +45,19 @@ def stage_counts(counts: Counter, stage: str, reasons: Iterable[str] = ()) -> di
     }
     if ("stage", stage, "tokens_out") in counts:
         row["tokens_out"] = counts[("stage", stage, "tokens_out")]
+    if ("seconds", stage) in counts:
+        row["seconds"] = round(counts[("seconds", stage)], 3)
     return row
+
+
+def url_domain(url: str) -> str:
+    """The host of a URL, lower case, without a leading "www." (how the report groups pages)."""
+    try:
+        host = (urlsplit(url or "").hostname or "").rstrip(".")
+    except ValueError:
+        host = ""
+    host = host.removeprefix("www.")
+    return host or "(no host)"
 
 
 def build_stats(

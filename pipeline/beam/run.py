@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 
 import apache_beam as beam
@@ -20,11 +21,12 @@ from pipeline.beam.transforms import (
     ReadWarcFile,
     WriteJsonLines,
     run_stage,
+    top_domains,
     write_dropped_samples,
     write_errors,
 )
 from pipeline.config import Config
-from pipeline.report import render_report
+from pipeline.report import pick_samples, render_report
 from pipeline.stages import build_stages
 from pipeline.stats import build_stats, check_funnel, merge_counters
 from pipeline.tokenizer import load_tokenizer
@@ -99,11 +101,11 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
     shards, shard_count = write_shards(
         docs, spec.output, signals, output_config["shard_target_bytes"]
     )
-    write_dropped_samples(
-        tuple(dropped) | "All dropped" >> beam.Flatten(),
-        spec.output,
-        output_config["dropped_samples_per_reason"],
+    all_dropped = tuple(dropped) | "All dropped" >> beam.Flatten()
+    samples = write_dropped_samples(
+        all_dropped, spec.output, output_config["dropped_samples_per_reason"]
     )
+    kept_domains, dropped_domains = top_domains(docs, all_dropped, output_config["top_domains"])
     write_errors(tuple(errors) | "All errors" >> beam.Flatten(), spec.output)
     counts = (
         tuple(stats)
@@ -119,6 +121,9 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
             beam.pvalue.AsSingleton(counts),
             beam.pvalue.AsList(shards),
             beam.pvalue.AsSingleton(shard_count),
+            beam.pvalue.AsSingleton(kept_domains),
+            beam.pvalue.AsSingleton(dropped_domains),
+            beam.pvalue.AsList(samples),
         )
     )
 
@@ -142,7 +147,7 @@ class Finalize(beam.DoFn):
         self.plan = plan
         self.signals = signals
 
-    def process(self, _, counts, shards, shard_count):
+    def process(self, _, counts, shards, shard_count, kept_domains, dropped_domains, samples):
         spec = self.spec
         shards = sorted(shards, key=lambda s: s["path"])
         written = {s["path"] for s in shards}
@@ -157,7 +162,24 @@ class Finalize(beam.DoFn):
         stats = build_stats(
             counts,
             self.plan,
-            {"version": __version__, "config_hash": config.digest(), "run": spec.run_info},
+            {
+                "version": __version__,
+                "config_hash": config.digest(),
+                "config": config.data,
+                "run": _run_entry(spec.run_info),
+                "domains": {
+                    "top": self.spec.config.section("output")["top_domains"],
+                    "kept": [{"domain": d, "documents": n} for d, n in _ranked(kept_domains)],
+                    "dropped": [
+                        {
+                            "domain": d,
+                            "documents": sum(r.values()),
+                            "reasons": dict(sorted(r.items())),
+                        }
+                        for d, r in _ranked(dropped_domains)
+                    ],
+                },
+            },
         )
         if "tokenize" in spec.skip:
             stats["final"]["tokens"] = 0
@@ -178,10 +200,27 @@ class Finalize(beam.DoFn):
         }
         _write_text(spec.output, "stats.json", json.dumps(stats, indent=2, sort_keys=False))
         _write_text(spec.output, "manifest.json", json.dumps(manifest, indent=2))
-        _write_text(spec.output, "report.html", render_report(stats))
+        _write_text(spec.output, "report.html", render_report(stats, pick_samples(dict(samples))))
         if not FileSystems.exists(FileSystems.join(spec.output, "errors", "errors.jsonl")):
             _write_text(spec.output, "errors/errors.jsonl", "")
         yield stats
+
+
+def _ranked(pairs) -> list:
+    """(domain, count or {reason: count}) by count, largest first, then by name."""
+
+    def size(value):
+        return sum(value.values()) if isinstance(value, dict) else value
+
+    return sorted(pairs, key=lambda kv: (-size(kv[1]), kv[0]))
+
+
+def _run_entry(run_info: dict) -> dict:
+    """The run description for stats.json, with the wall time so far when the start is known."""
+    entry = dict(run_info)
+    if "started_unix" in entry:
+        entry["wall_seconds"] = round(time.time() - entry["started_unix"], 1)
+    return entry
 
 
 def _write_text(output: str, relative: str, text: str) -> None:

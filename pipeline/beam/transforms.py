@@ -17,7 +17,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from filters.base import Filter
 from pipeline.document import Document
-from pipeline.stats import length_bucket
+from pipeline.stats import length_bucket, merge_counters, url_domain
 from pipeline.warc import READ_REASONS, UNREADABLE, ReadLimits, iter_warc
 
 log = logging.getLogger("macrodata")
@@ -147,15 +147,18 @@ class ApplyStage(_Counting):
         name = self.stage.name
         counts = self.counts
         counts[("stage", name, "in")] += 1
+        started = time.perf_counter()
         try:
             doc, verdict = self.stage.apply(doc)
         except Exception as error:  # one bad document must not stop the run
+            counts[("seconds", name)] += time.perf_counter() - started
             counts[("stage", name, "dropped", PROCESSING_ERROR)] += 1
             yield TaggedOutput(
                 ERRORS,
                 {**_error(doc.source, -1, PROCESSING_ERROR, error), "stage": name, "id": doc.id},
             )
             return
+        counts[("seconds", name)] += time.perf_counter() - started
         words = len(doc.text.split()) if doc.text else 0
         if self.language_phase:
             counts[("lang", self.language_phase, doc.language or "unknown", "documents")] += 1
@@ -200,17 +203,50 @@ class WriteJsonLines(beam.DoFn):
 
 
 def write_dropped_samples(dropped, output: str, per_reason: int):
-    """Keep the `per_reason` lowest-ranked samples per stage/reason; one file each."""
-    return (
-        dropped
-        | "Sample dropped"
-        >> beam.combiners.Top.PerKey(per_reason, key=lambda s: s["rank"], reverse=True)
+    """Keep the `per_reason` lowest-ranked samples per stage/reason; one file each.
+
+    Returns the (stage/reason, samples) pairs, for the report.
+    """
+    sampled = dropped | "Sample dropped" >> beam.combiners.Top.PerKey(
+        per_reason, key=lambda s: s["rank"], reverse=True
+    )
+    _ = (
+        sampled
         | "Name samples"
         >> beam.MapTuple(
             lambda key, samples: (f"dropped/{key}.jsonl", sorted(samples, key=lambda s: s["rank"]))
         )
         | "Write samples" >> beam.ParDo(WriteJsonLines(output))
     )
+    return sampled
+
+
+def _desc(name: str) -> tuple[int, ...]:
+    """A key ordering names backwards, so ties in a Top.Of keep the alphabetically first."""
+    return (*(-ord(c) for c in name), 1)  # 1 ends a name: "ab" before "abc"
+
+
+def top_domains(kept, dropped, top: int):
+    """The `top` domains by documents kept and by documents dropped (with their stage/reason).
+
+    Counts are summed per domain across workers (CombinePerKey) and only the top `top` reach
+    one worker (Top.Of keeps `top` per bundle), so millions of domains stay bounded.
+    """
+    kept_top = (
+        kept
+        | "Kept domain" >> beam.Map(lambda doc: (url_domain(doc.url), 1))
+        | "Count kept domains" >> beam.CombinePerKey(sum)
+        | "Top kept domains" >> beam.combiners.Top.Of(top, key=lambda kv: (kv[1], _desc(kv[0])))
+    )
+    dropped_top = (
+        dropped
+        | "Dropped domain"
+        >> beam.MapTuple(lambda key, sample: (url_domain(sample["url"]), {key: 1}))
+        | "Count dropped domains" >> beam.CombinePerKey(merge_counters)
+        | "Top dropped domains"
+        >> beam.combiners.Top.Of(top, key=lambda kv: (sum(kv[1].values()), _desc(kv[0])))
+    )
+    return kept_top, dropped_top
 
 
 def write_errors(errors, output: str):
@@ -235,6 +271,7 @@ __all__ = [
     "ApplyStage",
     "ReadWarcFile",
     "run_stage",
+    "top_domains",
     "write_dropped_samples",
     "write_errors",
 ]
