@@ -587,11 +587,10 @@ def _run(stats: dict) -> str:
             f"<td class='l'><code>{_e(entry.get('config_hash') or '–')}</code></td>"
             f"<td>{_n(wall, key + '/wall_seconds') if wall is not None else '–'}</td></tr>"
         )
+    stage_seconds = stats.get("run", {}).get("stage_seconds", {})
     times = "".join(
-        f"<tr><td class='l'>{_e(row['name'])}</td>"
-        f"<td>{_n(row['seconds'], f'stages/{i}/seconds')}</td></tr>"
-        for i, row in enumerate(stats["stages"])
-        if "seconds" in row
+        f"<tr><td class='l'>{_e(name)}</td><td>{_n(value, f'run/stage_seconds/{name}')}</td></tr>"
+        for name, value in stage_seconds.items()
     )
     configs = stats.get("configs") or (
         {stats.get("config_hash") or "": stats["config"]} if stats.get("config") else {}

@@ -45,8 +45,6 @@ def stage_counts(counts: Counter, stage: str, reasons: Iterable[str] = ()) -> di
     }
     if ("stage", stage, "tokens_out") in counts:
         row["tokens_out"] = counts[("stage", stage, "tokens_out")]
-    if ("seconds", stage) in counts:
-        row["seconds"] = round(counts[("seconds", stage)], 3)
     return row
 
 
@@ -95,6 +93,14 @@ def build_stats(
         },
     }
     stats.update(extra or {})
+    # Timings vary from run to run: they live under "run", apart from the deterministic counts.
+    seconds = {
+        name: round(counts[("seconds", name)], 3)
+        for name, _ in stages
+        if ("seconds", name) in counts
+    }
+    if seconds:
+        stats.setdefault("run", {})["stage_seconds"] = seconds
     return stats
 
 
