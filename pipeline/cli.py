@@ -238,7 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S"
     )
-    for noisy in ("apache_beam", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
+    for noisy in (
+        "apache_beam",
+        "trafilatura",
+        "htmldate",
+        "courlan",
+        "charset_normalizer",
+        "warcio",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     args, extra = _parser().parse_known_args(argv)
     try:

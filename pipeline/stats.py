@@ -8,7 +8,8 @@ from collections.abc import Iterable
 
 # Counter keys are tuples: ("stage", name, "in" | "out" | "words_out" | "tokens_out"),
 # ("stage", name, "dropped", reason), ("read", what), ("hist", name, bucket),
-# ("lang", phase, language, "documents" | "words").
+# ("lang", phase, language, "documents" | "words"), ("limit", stage, what): documents cut
+# by a limit (they go on, cut).
 
 
 class FunnelError(AssertionError):
@@ -55,6 +56,7 @@ def build_stats(
     histograms: dict[str, dict[str, int]] = {}
     languages: dict[str, dict[str, dict[str, int]]] = {}
     read: dict[str, int] = {}
+    limits: dict[str, int] = {}
     for key, value in counts.items():
         if key[0] == "hist":
             histograms.setdefault(key[1], {})[str(key[2])] = value
@@ -63,6 +65,8 @@ def build_stats(
             phase.setdefault(key[2], {"documents": 0, "words": 0})[key[3]] += value
         elif key[0] == "read":
             read[key[1]] = value
+        elif key[0] == "limit":
+            limits[f"{key[1]}.{key[2]}"] = value
     stats = {
         "stages": rows,
         "final": {
@@ -71,6 +75,7 @@ def build_stats(
             "words": rows[-1]["words_out"] if rows else 0,
         },
         "read": dict(sorted(read.items())),
+        "limits": dict(sorted(limits.items())),
         "languages": {
             phase: dict(sorted(table.items(), key=lambda kv: -kv[1]["documents"]))
             for phase, table in languages.items()
