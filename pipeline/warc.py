@@ -109,6 +109,8 @@ def uri_problem(url: str) -> str:
 def decode_html(payload: bytes, content_type: str | None) -> str:
     """Decode with the HTTP charset, then the <meta> charset, then detection."""
     charset = declared_charset(content_type, payload)
+    if charset == "iso8859-1":
+        charset = "cp1252"  # as browsers do (WHATWG Encoding): the label means windows-1252
     if charset is not None:
         try:
             return payload.decode(charset)
@@ -118,9 +120,19 @@ def decode_html(payload: bytes, content_type: str | None) -> str:
         return payload.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = from_bytes(payload[:65536]).best()
+    matches = from_bytes(payload[:65536])
+    best = matches.best()
     if best is not None and best.encoding:
-        return payload.decode(best.encoding, errors="replace")
+        encoding = best.encoding
+        # Ties are common between Latin code pages; windows-1252 is the web's usual one.
+        for match in matches:
+            tied = (match.percent_chaos, match.percent_coherence) == (
+                best.percent_chaos,
+                best.percent_coherence,
+            )
+            if match.encoding == "cp1252" and tied:
+                encoding = "cp1252"
+        return payload.decode(encoding, errors="replace")
     return payload.decode("utf-8", errors="replace")
 
 

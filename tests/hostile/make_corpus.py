@@ -263,7 +263,8 @@ def build(directory: str, huge: bool = False, seed: int = 8) -> Corpus:
     # A gzip member cut in half, in the middle of a file and at its end (a cut download).
     cut = gz(record(w.next_id(), html_page("cut", prose(900)).encode()))
     _write(corpus, "truncated_member.warc.gz", [w.good(), cut[: len(cut) // 2], w.good()])
-    damage("truncated_member.warc.gz", "truncated gzip member", "truncated_record")
+    # The cut member runs into the next one, so it does not inflate as gzip at all.
+    damage("truncated_member.warc.gz", "truncated gzip member", "unreadable_record")
     tail = gz(record(w.next_id(), html_page("tail", prose(901)).encode()))
     _write(corpus, "truncated_tail.warc.gz", [gz(warcinfo(w.next_id())), w.good(), tail[:-40]])
     damage("truncated_tail.warc.gz", "file cut inside its last member", "truncated_record")
@@ -288,7 +289,7 @@ def build(directory: str, huge: bool = False, seed: int = 8) -> Corpus:
     # Uncompressed WARC, clean and with lying lengths.
     _write(corpus, "plain.warc", [warcinfo(w.next_id()), w.good_plain(3)])
     short = record(w.next_id(), html_page("short", prose(903)).encode(), length_delta=-300)
-    long = record(w.next_id(), html_page("long", prose(904)).encode(), length_delta=+5000)
+    long = record(w.next_id(), html_page("long", prose(904)).encode(), length_delta=+40)
     _write(
         corpus, "plain_lying.warc", [w.good_plain(), short, w.good_plain(), long, w.good_plain()]
     )
