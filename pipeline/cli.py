@@ -247,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         "warcio",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # warcio warns about each odd WARC-Target-URI; the reader reports those in stats and errors/.
+    logging.getLogger("warcio").setLevel(logging.ERROR)
     args, extra = _parser().parse_known_args(argv)
     try:
         if args.command == "run":

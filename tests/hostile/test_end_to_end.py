@@ -23,7 +23,7 @@ def run(inputs: list[str], output: str) -> tuple[dict, dict[str, str]]:
     with open(os.path.join(output, "stats.json")) as handle:
         stats = json.load(handle)
     table = pq.read_table(os.path.join(output, "data")).to_pydict()
-    return stats, dict(zip(table["id"], table["text"]))
+    return stats, dict(zip(table["id"], table["text"], strict=True))
 
 
 @pytest.fixture(scope="module")

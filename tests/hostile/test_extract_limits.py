@@ -13,8 +13,8 @@ from pipeline.extract import Extraction
 from tests.hostile.make_corpus import PARAGRAPHS
 
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "30"))
-ARTICLE = "<html><body><article>%s</article></body></html>" % "".join(
-    f"<p>{p}</p>" for p in PARAGRAPHS
+ARTICLE = "<html><body><article>{}</article></body></html>".format(
+    "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
 )
 TAGS = ["div", "p", "span", "table", "tr", "td", "script", "style", "a", "b", "article", "!--"]
 

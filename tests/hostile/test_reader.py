@@ -23,9 +23,9 @@ def corpus(tmp_path_factory):
     return make_corpus.build(str(tmp_path_factory.mktemp("hostile")))
 
 
-def outcomes(path: str, limits: ReadLimits = ReadLimits()):
+def outcomes(path: str, limits: ReadLimits | None = None):
     with open(path, "rb") as handle:
-        return list(iter_warc(handle, path, limits))
+        return list(iter_warc(handle, path, limits or ReadLimits()))
 
 
 def test_every_damage_is_reported_at_its_file(corpus):
