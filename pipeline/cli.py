@@ -244,8 +244,20 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S"
     )
-    for noisy in ("apache_beam", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
+    # Beam warns on the root logger about optional Google Cloud libraries a local run never uses.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: "apitools not found" not in record.getMessage())
+    for noisy in (
+        "apache_beam",
+        "trafilatura",
+        "htmldate",
+        "courlan",
+        "charset_normalizer",
+        "warcio",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # warcio warns about each odd WARC-Target-URI; the reader reports those in stats and errors/.
+    logging.getLogger("warcio").setLevel(logging.ERROR)
     args, extra = _parser().parse_known_args(argv)
     try:
         if args.command == "run":

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 # Counter keys are tuples: ("stage", name, "in" | "out" | "words_out" | "tokens_out"),
 # ("stage", name, "dropped", reason), ("read", what), ("hist", name, bucket),
 # ("lang", phase, language, "documents" | "words"), ("seconds", stage) (worker seconds in the
-# stage's own code, summed over workers).
+# stage's own code, summed over workers), ("limit", stage, what): documents cut by a limit
+# (they go on, cut).
 
 
 class FunnelError(AssertionError):
@@ -67,6 +68,7 @@ def build_stats(
     histograms: dict[str, dict[str, int]] = {}
     languages: dict[str, dict[str, dict[str, int]]] = {}
     read: dict[str, int] = {}
+    limits: dict[str, int] = {}
     for key, value in counts.items():
         if key[0] == "hist":
             histograms.setdefault(key[1], {})[str(key[2])] = value
@@ -75,6 +77,8 @@ def build_stats(
             phase.setdefault(key[2], {"documents": 0, "words": 0})[key[3]] += value
         elif key[0] == "read":
             read[key[1]] = value
+        elif key[0] == "limit":
+            limits[f"{key[1]}.{key[2]}"] = value
     stats = {
         "stages": rows,
         "final": {
@@ -83,6 +87,7 @@ def build_stats(
             "words": rows[-1]["words_out"] if rows else 0,
         },
         "read": dict(sorted(read.items())),
+        "limits": dict(sorted(limits.items())),
         "languages": {
             phase: dict(sorted(table.items(), key=lambda kv: -kv[1]["documents"]))
             for phase, table in languages.items()

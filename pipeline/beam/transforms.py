@@ -16,9 +16,16 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
 from filters.base import Filter
-from pipeline.document import Document
+from pipeline.document import LIMITS_KEY, Document
 from pipeline.stats import length_bucket, merge_counters, url_domain
-from pipeline.warc import READ_REASONS, UNREADABLE, ReadLimits, iter_warc
+from pipeline.warc import (
+    BAD_URI,
+    BINARY,
+    DAMAGE_REASONS,
+    READ_REASONS,
+    ReadLimits,
+    iter_warc,
+)
 
 log = logging.getLogger("macrodata")
 
@@ -27,6 +34,8 @@ DROPPED = "dropped"
 ERRORS = "errors"
 PROCESSING_ERROR = "processing_error"
 READ_STAGE = "read"
+# Read outcomes that are damage (not ordinary non-HTML records): each gets an errors/ entry.
+REPORTED_REASONS = (*DAMAGE_REASONS, BAD_URI, BINARY)
 SAMPLE_CHARS = 2000
 
 
@@ -95,30 +104,46 @@ class ReadWarcFile(_Counting):
         self.progress = _Progress("WARC records read")
 
     def process(self, path: str):
-        self.counts[("read", "files")] += 1
+        counts = self.counts
+        counts[("read", "files")] += 1
         records = 0
         try:
             handle = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
         except Exception as error:
-            self.counts[("read", "files_failed")] += 1
+            counts[("read", "files_failed")] += 1
             yield TaggedOutput(ERRORS, _error(path, -1, "unreadable_file", error))
             return
         with handle:
-            for outcome in iter_warc(handle, path, self.limits):
+            outcomes = iter_warc(handle, path, self.limits)
+            while True:
+                try:
+                    outcome = next(outcomes)
+                except StopIteration:
+                    break
+                except Exception as error:  # I/O failure mid-file: what was read still counts
+                    counts[("read", "files_failed")] += 1
+                    yield TaggedOutput(ERRORS, _error(path, -1, "read_failed", error))
+                    break
+                if outcome.file_level:
+                    counts[("read", "files_failed")] += 1
+                    yield TaggedOutput(
+                        ERRORS, _error(path, outcome.offset, outcome.reason, outcome.detail)
+                    )
+                    continue
                 records += 1
                 self.progress.tick()
-                self.counts[("stage", READ_STAGE, "in")] += 1
-                self.counts[("read", "records")] += 1
+                counts[("stage", READ_STAGE, "in")] += 1
+                counts[("read", "records")] += 1
                 if outcome.document is not None:
-                    self.counts[("stage", READ_STAGE, "out")] += 1
+                    counts[("stage", READ_STAGE, "out")] += 1
                     if outcome.truncated:
-                        self.counts[("read", "truncated_payloads")] += 1
+                        counts[("limit", READ_STAGE, "payload_bytes")] += 1
                     yield outcome.document
                     continue
-                self.counts[("stage", READ_STAGE, "dropped", outcome.reason)] += 1
-                if outcome.reason == UNREADABLE:
+                counts[("stage", READ_STAGE, "dropped", outcome.reason)] += 1
+                if outcome.reason in REPORTED_REASONS:
                     yield TaggedOutput(
-                        ERRORS, _error(path, outcome.offset, UNREADABLE, outcome.detail)
+                        ERRORS, _error(path, outcome.offset, outcome.reason, outcome.detail)
                     )
         log.debug("read %s: %d records", path, records)
 
@@ -159,6 +184,8 @@ class ApplyStage(_Counting):
             )
             return
         counts[("seconds", name)] += time.perf_counter() - started
+        for limit in doc.meta.get(LIMITS_KEY, ()):
+            counts[("limit", name, limit)] += 1
         words = len(doc.text.split()) if doc.text else 0
         if self.language_phase:
             counts[("lang", self.language_phase, doc.language or "unknown", "documents")] += 1
