@@ -8,7 +8,8 @@ from collections.abc import Iterable
 
 # Counter keys are tuples: ("stage", name, "in" | "out" | "words_out" | "tokens_out"),
 # ("stage", name, "dropped", reason), ("read", what), ("hist", name, bucket),
-# ("lang", phase, language, "documents" | "words").
+# ("lang", phase, language, "documents" | "words"), ("dedup", stage, what) for dedup figures
+# such as tokens removed (stats.json "dedup": {stage: {what: n}}).
 
 
 class FunnelError(AssertionError):
@@ -55,6 +56,7 @@ def build_stats(
     histograms: dict[str, dict[str, int]] = {}
     languages: dict[str, dict[str, dict[str, int]]] = {}
     read: dict[str, int] = {}
+    dedup: dict[str, dict[str, int]] = {}
     for key, value in counts.items():
         if key[0] == "hist":
             histograms.setdefault(key[1], {})[str(key[2])] = value
@@ -63,6 +65,8 @@ def build_stats(
             phase.setdefault(key[2], {"documents": 0, "words": 0})[key[3]] += value
         elif key[0] == "read":
             read[key[1]] = value
+        elif key[0] == "dedup":
+            dedup.setdefault(key[1], {})[key[2]] = value
     stats = {
         "stages": rows,
         "final": {
@@ -75,6 +79,7 @@ def build_stats(
             phase: dict(sorted(table.items(), key=lambda kv: -kv[1]["documents"]))
             for phase, table in languages.items()
         },
+        "dedup": {stage: dict(sorted(table.items())) for stage, table in sorted(dedup.items())},
         "histograms": {
             name: dict(sorted(buckets.items(), key=lambda kv: int(kv[0])))
             for name, buckets in histograms.items()
