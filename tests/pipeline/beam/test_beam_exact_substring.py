@@ -125,3 +125,19 @@ def test_stage_on_random_token_texts():
         for i in range(8)
     }
     run_stage(texts, ExactSubstring())
+
+
+def test_stage_is_planned_before_tokenize_and_configurable():
+    from pipeline.beam.exact_substring import stage_from_config
+    from pipeline.beam.run import RunSpec, stage_plan
+    from pipeline.cli import SKIPPABLE
+    from pipeline.config import Config
+
+    config = Config.load(overrides={"exact_substring.mode": "keep_first"})
+    spec = RunSpec(files=[], output="", config=config, tokenizer="tiktoken:o200k_base")
+    names = [name for name, _ in stage_plan(spec)]
+    assert names[-2:] == [NAME, "tokenize"]
+    skipped = RunSpec([], "", config, "tiktoken:o200k_base", skip=frozenset({NAME}))
+    assert NAME not in [name for name, _ in stage_plan(skipped)] and NAME in SKIPPABLE
+    stage = stage_from_config(config, spec.tokenizer)
+    assert (stage.mode, stage.tokenizer, stage.min_tokens) == (KEEP_FIRST, spec.tokenizer, 50)
