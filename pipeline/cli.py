@@ -16,7 +16,10 @@ from pipeline.report import MergeError
 from pipeline.stages import DOCUMENT_STAGES, REQUIRED_STAGES
 from pipeline.tokenizer import TokenizerError, load_tokenizer
 
-SKIPPABLE = tuple(s for s in DOCUMENT_STAGES if s not in REQUIRED_STAGES) + ("tokenize",)
+SKIPPABLE = tuple(s for s in DOCUMENT_STAGES if s not in REQUIRED_STAGES) + (
+    "exact_substring",
+    "tokenize",
+)
 # Local default: the portable in-process runner, named directly because the DirectRunner
 # first tries to download Prism.
 LOCAL_RUNNER = "FnApiRunner"

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 # ("stage", name, "dropped", reason), ("read", what), ("hist", name, bucket),
 # ("lang", phase, language, "documents" | "words"), ("seconds", stage) (worker seconds in the
 # stage's own code, summed over workers), ("limit", stage, what): documents cut by a limit
-# (they go on, cut).
+# (they go on, cut), ("dedup", stage, what) for dedup figures such as tokens removed
+# (stats.json "dedup": {stage: {what: n}}).
 
 
 class FunnelError(AssertionError):
@@ -69,6 +70,7 @@ def build_stats(
     languages: dict[str, dict[str, dict[str, int]]] = {}
     read: dict[str, int] = {}
     limits: dict[str, int] = {}
+    dedup: dict[str, dict[str, int]] = {}
     for key, value in counts.items():
         if key[0] == "hist":
             histograms.setdefault(key[1], {})[str(key[2])] = value
@@ -79,6 +81,8 @@ def build_stats(
             read[key[1]] = value
         elif key[0] == "limit":
             limits[f"{key[1]}.{key[2]}"] = value
+        elif key[0] == "dedup":
+            dedup.setdefault(key[1], {})[key[2]] = value
     stats = {
         "stages": rows,
         "final": {
@@ -92,6 +96,7 @@ def build_stats(
             phase: dict(sorted(table.items(), key=lambda kv: -kv[1]["documents"]))
             for phase, table in languages.items()
         },
+        "dedup": {stage: dict(sorted(table.items())) for stage, table in sorted(dedup.items())},
         "histograms": {
             name: dict(sorted(buckets.items(), key=lambda kv: int(kv[0])))
             for name, buckets in histograms.items()

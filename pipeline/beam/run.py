@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from dedup.exact_substring import ExactSubstring
 from pipeline import __version__
+from pipeline.beam.exact_substring import add_exact_substring
 from pipeline.beam.sink import Tokenize, parquet_schema, shard_name, write_shard, write_shards
 from pipeline.beam.transforms import (
     DROPPED,
@@ -52,6 +54,8 @@ def stage_plan(spec: RunSpec) -> list[tuple[str, tuple[str, ...]]]:
     plan = [(READ_STAGE, READ_REASONS)]
     for stage in build_stages(spec.config, spec.skip):
         plan.append((stage.name, stage.reasons + (PROCESSING_ERROR,)))
+    if ExactSubstring.name not in spec.skip:
+        plan.append((ExactSubstring.name, ExactSubstring.reasons + (PROCESSING_ERROR,)))
     if "tokenize" not in spec.skip:
         plan.append(("tokenize", ()))
     return plan
@@ -83,6 +87,8 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
         dropped.append(stage_dropped)
         errors.append(stage_errors)
         signals.extend(s for s in stage.signals if s not in signals)
+
+    docs = add_exact_substring(docs, spec, stats, dropped, errors)
 
     if "tokenize" not in spec.skip:
         tokenize = config.section("tokenize")
