@@ -38,7 +38,7 @@ def _compile_edits(prefixes, suffixes, anywhere) -> tuple[re.Pattern, re.Pattern
 
     return (
         re.compile(rf"^\W*(?:{alternation(prefixes)})\W*", re.IGNORECASE),
-        re.compile(rf"\W*(?:{alternation(suffixes)})\W*$", re.IGNORECASE),
+        re.compile(rf"\s*(?:{alternation(suffixes)})\W*$", re.IGNORECASE),
         re.compile(rf"(?:{alternation(anywhere)})", re.IGNORECASE),
     )
 
@@ -114,7 +114,8 @@ class LineCorrections(Filter):
                 lines_removed += 1
                 continue
             if n_words <= self.max_words_for_edits:
-                edited = anywhere.sub("", suffix.sub("", prefix.sub("", line))).strip()
+                edited = anywhere.sub("", suffix.sub("", prefix.sub("", line)))
+                edited = " ".join(edited.split())
                 if edited != line:
                     remaining = count_words(edited)
                     words_removed += n_words - remaining

@@ -12,11 +12,17 @@ import time
 from pipeline import __version__
 from pipeline.beam.io import InputError
 from pipeline.config import Config, ConfigError, default_text
+from pipeline.report import MergeError
 from pipeline.stages import DEDUP_STAGES, DOCUMENT_STAGES, REQUIRED_STAGES
 from pipeline.tokenizer import TokenizerError, load_tokenizer
 
+# Dedup stages in run order; exact_substring runs between minhash and url_dedup.
 SKIPPABLE = (
-    tuple(s for s in DOCUMENT_STAGES if s not in REQUIRED_STAGES) + DEDUP_STAGES + ("tokenize",)
+    tuple(s for s in DOCUMENT_STAGES if s not in REQUIRED_STAGES)
+    + DEDUP_STAGES[:2]
+    + ("exact_substring",)
+    + DEDUP_STAGES[2:]
+    + ("tokenize",)
 )
 # Local default: the portable in-process runner, named directly because the DirectRunner
 # first tries to download Prism.
@@ -182,7 +188,12 @@ def _execute(files, args, config, skip, tokenizer, extra) -> int:
         config=config,
         tokenizer=tokenizer,
         skip=skip,
-        run_info={"inputs": args.input, "files": len(files), "runner": str(runner)},
+        run_info={
+            "inputs": args.input,
+            "files": len(files),
+            "runner": str(runner),
+            "started_unix": round(time.time(), 3),
+        },
     )
     started = time.monotonic()
     pipeline = beam.Pipeline(options=options)
@@ -240,8 +251,20 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S"
     )
-    for noisy in ("apache_beam", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
+    # Beam warns on the root logger about optional Google Cloud libraries a local run never uses.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: "apitools not found" not in record.getMessage())
+    for noisy in (
+        "apache_beam",
+        "trafilatura",
+        "htmldate",
+        "courlan",
+        "charset_normalizer",
+        "warcio",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # warcio warns about each odd WARC-Target-URI; the reader reports those in stats and errors/.
+    logging.getLogger("warcio").setLevel(logging.ERROR)
     args, extra = _parser().parse_known_args(argv)
     try:
         if args.command == "run":
@@ -251,7 +274,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             return command_report(args)
         return command_config(args)
-    except (UsageError, ConfigError, TokenizerError, InputError, FileNotFoundError) as error:
+    except (
+        UsageError,
+        ConfigError,
+        TokenizerError,
+        InputError,
+        FileNotFoundError,
+        MergeError,
+    ) as error:
         print(f"macrodata: error: {error}", file=sys.stderr)
         return 2
 

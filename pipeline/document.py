@@ -7,6 +7,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+# doc.meta key: the limits a stage applied to this document (counted in stats.json "limits").
+LIMITS_KEY = "limits"
+
 
 @dataclass(frozen=True)
 class Document:

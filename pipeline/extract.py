@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from filters.base import KEEP, Filter, Verdict, drop
-from pipeline.document import Document
+from pipeline.document import LIMITS_KEY, Document
 
 EXTRACTORS = ("trafilatura", "resiliparse")
 
@@ -152,7 +152,7 @@ class Extraction(Filter):
     timeout_seconds: float = 5.0
     # Address-space cap of the extraction process (bytes), so a decompression bomb or a
     # pathological DOM fails one page rather than the worker.
-    memory_limit_bytes: int = 3 * 1024**3
+    memory_limit_bytes: int = 1024**3
     # Pages longer than this (characters of HTML) are cut before parsing.
     max_html_chars: int = 2_000_000
     # Extracted texts longer than this are cut (at a line break when there is one).
@@ -190,13 +190,18 @@ class Extraction(Filter):
             return "error", f"{type(error).__name__}: {error}"[:500]
 
     def apply(self, doc: Document) -> tuple[Document, Verdict]:
-        status, result = self.extract(doc.html or "")
+        html = doc.html or ""
+        limits = ["html_chars"] if len(html) > self.max_html_chars else []
+        status, result = self.extract(html)
         if status != "ok":
             reason = "extraction_timeout" if status == "timeout" else "extraction_error"
             return doc.replace(html=None, meta={**doc.meta, "error": result}), drop(reason)
         text = result[: self.max_text_chars]
-        if len(result) > self.max_text_chars and "\n" in text:
-            text = text[: text.rindex("\n")]
+        if len(result) > self.max_text_chars:
+            limits.append("text_chars")
+            if "\n" in text:
+                text = text[: text.rindex("\n")]
         text = clean_text(text, self.max_consecutive_newlines, self.remove_urls)
-        doc = doc.replace(html=None, text=text)
+        meta = {**doc.meta, LIMITS_KEY: tuple(limits)} if limits else doc.meta
+        doc = doc.replace(html=None, text=text, meta=meta)
         return doc, (KEEP if text else drop("empty_extraction"))

@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 # Counter keys are tuples: ("stage", name, "in" | "out" | "words_out" | "tokens_out"),
 # ("stage", name, "dropped", reason), ("read", what), ("hist", name, bucket),
-# ("lang", phase, language, "documents" | "words"), ("dedup", stage, what).
+# ("lang", phase, language, "documents" | "words"), ("seconds", stage) (worker seconds in the
+# stage's own code, summed over workers), ("limit", stage, what): documents cut by a limit
+# (they go on, cut), ("dedup", stage, what) for dedup figures such as tokens removed
+# (stats.json "dedup": {stage: {what: n}}).
 
 
 class FunnelError(AssertionError):
@@ -46,6 +50,16 @@ def stage_counts(counts: Counter, stage: str, reasons: Iterable[str] = ()) -> di
     return row
 
 
+def url_domain(url: str) -> str:
+    """The host of a URL, lower case, without a leading "www." (how the report groups pages)."""
+    try:
+        host = (urlsplit(url or "").hostname or "").rstrip(".")
+    except ValueError:
+        host = ""
+    host = host.removeprefix("www.")
+    return host or "(no host)"
+
+
 def build_stats(
     counts: Counter, stages: list[tuple[str, tuple[str, ...]]], extra: dict | None = None
 ) -> dict:
@@ -55,6 +69,7 @@ def build_stats(
     histograms: dict[str, dict[str, int]] = {}
     languages: dict[str, dict[str, dict[str, int]]] = {}
     read: dict[str, int] = {}
+    limits: dict[str, int] = {}
     dedup: dict[str, dict[str, int]] = {}
     for key, value in counts.items():
         if key[0] == "hist":
@@ -64,6 +79,8 @@ def build_stats(
             phase.setdefault(key[2], {"documents": 0, "words": 0})[key[3]] += value
         elif key[0] == "read":
             read[key[1]] = value
+        elif key[0] == "limit":
+            limits[f"{key[1]}.{key[2]}"] = value
         elif key[0] == "dedup":
             dedup.setdefault(key[1], {})[key[2]] = value
     stats = {
@@ -74,17 +91,26 @@ def build_stats(
             "words": rows[-1]["words_out"] if rows else 0,
         },
         "read": dict(sorted(read.items())),
+        "limits": dict(sorted(limits.items())),
         "languages": {
             phase: dict(sorted(table.items(), key=lambda kv: -kv[1]["documents"]))
             for phase, table in languages.items()
         },
+        "dedup": {stage: dict(sorted(table.items())) for stage, table in sorted(dedup.items())},
         "histograms": {
             name: dict(sorted(buckets.items(), key=lambda kv: int(kv[0])))
             for name, buckets in histograms.items()
         },
-        "dedup": {stage: dict(sorted(table.items())) for stage, table in dedup.items()},
     }
     stats.update(extra or {})
+    # Timings vary from run to run: they live under "run", apart from the deterministic counts.
+    seconds = {
+        name: round(counts[("seconds", name)], 3)
+        for name, _ in stages
+        if ("seconds", name) in counts
+    }
+    if seconds:
+        stats.setdefault("run", {})["stage_seconds"] = seconds
     return stats
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from dedup.exact_substring import ExactSubstring
 from pipeline import __version__
 from pipeline.beam.dedup import (
     DEDUP_REASONS,
@@ -20,6 +22,7 @@ from pipeline.beam.dedup import (
     minhash_dedup,
     url_dedup,
 )
+from pipeline.beam.exact_substring import add_exact_substring
 from pipeline.beam.sink import Tokenize, parquet_schema, shard_name, write_shard, write_shards
 from pipeline.beam.transforms import (
     DROPPED,
@@ -30,11 +33,12 @@ from pipeline.beam.transforms import (
     ReadWarcFile,
     WriteJsonLines,
     run_stage,
+    top_domains,
     write_dropped_samples,
     write_errors,
 )
 from pipeline.config import Config
-from pipeline.report import render_report
+from pipeline.report import pick_samples, render_report
 from pipeline.stages import DEDUP_STAGES, build_stages
 from pipeline.stats import build_stats, check_funnel, merge_counters
 from pipeline.tokenizer import load_tokenizer
@@ -60,9 +64,14 @@ def stage_plan(spec: RunSpec) -> list[tuple[str, tuple[str, ...]]]:
     plan = [(READ_STAGE, READ_REASONS)]
     for stage in build_stages(spec.config, spec.skip):
         plan.append((stage.name, stage.reasons + (PROCESSING_ERROR,)))
-    for name in DEDUP_STAGES:
+    # Corpus-level dedup in run order: exact_dedup, minhash, exact_substring, url_dedup.
+    for name in DEDUP_STAGES[:2]:
         if name not in spec.skip:
             plan.append((name, DEDUP_REASONS[name]))
+    if ExactSubstring.name not in spec.skip:
+        plan.append((ExactSubstring.name, ExactSubstring.reasons + (PROCESSING_ERROR,)))
+    if URL_DEDUP not in spec.skip:
+        plan.append((URL_DEDUP, DEDUP_REASONS[URL_DEDUP]))
     if "tokenize" not in spec.skip:
         plan.append(("tokenize", ()))
     return plan
@@ -96,7 +105,7 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
         signals.extend(s for s in stage.signals if s not in signals)
 
     # Corpus-level dedup, in DEDUP_STAGES order: exact copies first (cheap), then near copies,
-    # then one capture per URL.
+    # then repeated spans, then one capture per URL.
     audit = pipeline | "No dedup audit" >> beam.Create([])
     if EXACT_DEDUP not in spec.skip:
         docs, stage_stats, stage_dropped = exact_dedup(docs)
@@ -107,6 +116,7 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
         docs, minhash_stats, stage_dropped, audit = minhash_dedup(docs, settings)
         stats.extend(minhash_stats)
         dropped.append(stage_dropped)
+    docs = add_exact_substring(docs, spec, stats, dropped, errors)
     if URL_DEDUP not in spec.skip:
         docs, stage_stats, stage_dropped = url_dedup(docs)
         stats.append(stage_stats)
@@ -129,11 +139,11 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
     shards, shard_count = write_shards(
         docs, spec.output, signals, output_config["shard_target_bytes"]
     )
-    write_dropped_samples(
-        tuple(dropped) | "All dropped" >> beam.Flatten(),
-        spec.output,
-        output_config["dropped_samples_per_reason"],
+    all_dropped = tuple(dropped) | "All dropped" >> beam.Flatten()
+    samples = write_dropped_samples(
+        all_dropped, spec.output, output_config["dropped_samples_per_reason"]
     )
+    kept_domains, dropped_domains = top_domains(docs, all_dropped, output_config["top_domains"])
     write_errors(tuple(errors) | "All errors" >> beam.Flatten(), spec.output)
     counts = (
         tuple(stats)
@@ -149,6 +159,9 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
             beam.pvalue.AsSingleton(counts),
             beam.pvalue.AsList(shards),
             beam.pvalue.AsSingleton(shard_count),
+            beam.pvalue.AsSingleton(kept_domains),
+            beam.pvalue.AsSingleton(dropped_domains),
+            beam.pvalue.AsList(samples),
             beam.pvalue.AsList(audit),
         )
     )
@@ -173,7 +186,9 @@ class Finalize(beam.DoFn):
         self.plan = plan
         self.signals = signals
 
-    def process(self, _, counts, shards, shard_count, audit):
+    def process(
+        self, _, counts, shards, shard_count, kept_domains, dropped_domains, samples, audit
+    ):
         spec = self.spec
         shards = sorted(shards, key=lambda s: s["path"])
         written = {s["path"] for s in shards}
@@ -188,11 +203,28 @@ class Finalize(beam.DoFn):
         stats = build_stats(
             counts,
             self.plan,
-            {"version": __version__, "config_hash": config.digest(), "run": spec.run_info},
+            {
+                "version": __version__,
+                "config_hash": config.digest(),
+                "config": config.data,
+                "run": _run_entry(spec.run_info),
+                "domains": {
+                    "top": self.spec.config.section("output")["top_domains"],
+                    "kept": [{"domain": d, "documents": n} for d, n in _ranked(kept_domains)],
+                    "dropped": [
+                        {
+                            "domain": d,
+                            "documents": sum(r.values()),
+                            "reasons": dict(sorted(r.items())),
+                        }
+                        for d, r in _ranked(dropped_domains)
+                    ],
+                },
+            },
         )
-        if audit:
-            pairs = sorted(audit, key=lambda p: p["dropped_id"])
-            stats["dedup"].setdefault(MINHASH, {})["sampled_pairs"] = pairs
+        if MINHASH not in spec.skip:
+            # The report's "Sampled merged pairs" table reads stats["minhash"]["pairs"].
+            stats[MINHASH] = {"pairs": sorted(audit, key=lambda p: p["dropped_id"])}
         if "tokenize" in spec.skip:
             stats["final"]["tokens"] = 0
         check_funnel(stats)
@@ -212,10 +244,27 @@ class Finalize(beam.DoFn):
         }
         _write_text(spec.output, "stats.json", json.dumps(stats, indent=2, sort_keys=False))
         _write_text(spec.output, "manifest.json", json.dumps(manifest, indent=2))
-        _write_text(spec.output, "report.html", render_report(stats))
+        _write_text(spec.output, "report.html", render_report(stats, pick_samples(dict(samples))))
         if not FileSystems.exists(FileSystems.join(spec.output, "errors", "errors.jsonl")):
             _write_text(spec.output, "errors/errors.jsonl", "")
         yield stats
+
+
+def _ranked(pairs) -> list:
+    """(domain, count or {reason: count}) by count, largest first, then by name."""
+
+    def size(value):
+        return sum(value.values()) if isinstance(value, dict) else value
+
+    return sorted(pairs, key=lambda kv: (-size(kv[1]), kv[0]))
+
+
+def _run_entry(run_info: dict) -> dict:
+    """The run description for stats.json, with the wall time so far when the start is known."""
+    entry = dict(run_info)
+    if "started_unix" in entry:
+        entry["wall_seconds"] = round(time.time() - entry["started_unix"], 1)
+    return entry
 
 
 def _write_text(output: str, relative: str, text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import time
 
 import apache_beam as beam
 import pyarrow as pa
@@ -59,7 +60,9 @@ class Tokenize(_Counting):
         self.tokenizer = load_tokenizer(self.spec)
 
     def process(self, batch: list[Document]):
+        started = time.perf_counter()
         encoded = self.tokenizer.encode_batch([d.text for d in batch], self.append_eos)
+        self.counts[("seconds", "tokenize")] += time.perf_counter() - started
         for doc, ids in zip(batch, encoded, strict=True):
             self.counts[("stage", "tokenize", "in")] += 1
             self.counts[("stage", "tokenize", "out")] += 1

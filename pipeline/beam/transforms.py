@@ -16,9 +16,16 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
 from filters.base import Filter
-from pipeline.document import Document
-from pipeline.stats import length_bucket
-from pipeline.warc import READ_REASONS, UNREADABLE, ReadLimits, iter_warc
+from pipeline.document import LIMITS_KEY, Document
+from pipeline.stats import length_bucket, merge_counters, url_domain
+from pipeline.warc import (
+    BAD_URI,
+    BINARY,
+    DAMAGE_REASONS,
+    READ_REASONS,
+    ReadLimits,
+    iter_warc,
+)
 
 log = logging.getLogger("macrodata")
 
@@ -27,6 +34,8 @@ DROPPED = "dropped"
 ERRORS = "errors"
 PROCESSING_ERROR = "processing_error"
 READ_STAGE = "read"
+# Read outcomes that are damage (not ordinary non-HTML records): each gets an errors/ entry.
+REPORTED_REASONS = (*DAMAGE_REASONS, BAD_URI, BINARY)
 SAMPLE_CHARS = 2000
 
 
@@ -95,30 +104,46 @@ class ReadWarcFile(_Counting):
         self.progress = _Progress("WARC records read")
 
     def process(self, path: str):
-        self.counts[("read", "files")] += 1
+        counts = self.counts
+        counts[("read", "files")] += 1
         records = 0
         try:
             handle = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
         except Exception as error:
-            self.counts[("read", "files_failed")] += 1
+            counts[("read", "files_failed")] += 1
             yield TaggedOutput(ERRORS, _error(path, -1, "unreadable_file", error))
             return
         with handle:
-            for outcome in iter_warc(handle, path, self.limits):
+            outcomes = iter_warc(handle, path, self.limits)
+            while True:
+                try:
+                    outcome = next(outcomes)
+                except StopIteration:
+                    break
+                except Exception as error:  # I/O failure mid-file: what was read still counts
+                    counts[("read", "files_failed")] += 1
+                    yield TaggedOutput(ERRORS, _error(path, -1, "read_failed", error))
+                    break
+                if outcome.file_level:
+                    counts[("read", "files_failed")] += 1
+                    yield TaggedOutput(
+                        ERRORS, _error(path, outcome.offset, outcome.reason, outcome.detail)
+                    )
+                    continue
                 records += 1
                 self.progress.tick()
-                self.counts[("stage", READ_STAGE, "in")] += 1
-                self.counts[("read", "records")] += 1
+                counts[("stage", READ_STAGE, "in")] += 1
+                counts[("read", "records")] += 1
                 if outcome.document is not None:
-                    self.counts[("stage", READ_STAGE, "out")] += 1
+                    counts[("stage", READ_STAGE, "out")] += 1
                     if outcome.truncated:
-                        self.counts[("read", "truncated_payloads")] += 1
+                        counts[("limit", READ_STAGE, "payload_bytes")] += 1
                     yield outcome.document
                     continue
-                self.counts[("stage", READ_STAGE, "dropped", outcome.reason)] += 1
-                if outcome.reason == UNREADABLE:
+                counts[("stage", READ_STAGE, "dropped", outcome.reason)] += 1
+                if outcome.reason in REPORTED_REASONS:
                     yield TaggedOutput(
-                        ERRORS, _error(path, outcome.offset, UNREADABLE, outcome.detail)
+                        ERRORS, _error(path, outcome.offset, outcome.reason, outcome.detail)
                     )
         log.debug("read %s: %d records", path, records)
 
@@ -147,15 +172,20 @@ class ApplyStage(_Counting):
         name = self.stage.name
         counts = self.counts
         counts[("stage", name, "in")] += 1
+        started = time.perf_counter()
         try:
             doc, verdict = self.stage.apply(doc)
         except Exception as error:  # one bad document must not stop the run
+            counts[("seconds", name)] += time.perf_counter() - started
             counts[("stage", name, "dropped", PROCESSING_ERROR)] += 1
             yield TaggedOutput(
                 ERRORS,
                 {**_error(doc.source, -1, PROCESSING_ERROR, error), "stage": name, "id": doc.id},
             )
             return
+        counts[("seconds", name)] += time.perf_counter() - started
+        for limit in doc.meta.get(LIMITS_KEY, ()):
+            counts[("limit", name, limit)] += 1
         words = len(doc.text.split()) if doc.text else 0
         if self.language_phase:
             counts[("lang", self.language_phase, doc.language or "unknown", "documents")] += 1
@@ -200,17 +230,50 @@ class WriteJsonLines(beam.DoFn):
 
 
 def write_dropped_samples(dropped, output: str, per_reason: int):
-    """Keep the `per_reason` lowest-ranked samples per stage/reason; one file each."""
-    return (
-        dropped
-        | "Sample dropped"
-        >> beam.combiners.Top.PerKey(per_reason, key=lambda s: s["rank"], reverse=True)
+    """Keep the `per_reason` lowest-ranked samples per stage/reason; one file each.
+
+    Returns the (stage/reason, samples) pairs, for the report.
+    """
+    sampled = dropped | "Sample dropped" >> beam.combiners.Top.PerKey(
+        per_reason, key=lambda s: s["rank"], reverse=True
+    )
+    _ = (
+        sampled
         | "Name samples"
         >> beam.MapTuple(
             lambda key, samples: (f"dropped/{key}.jsonl", sorted(samples, key=lambda s: s["rank"]))
         )
         | "Write samples" >> beam.ParDo(WriteJsonLines(output))
     )
+    return sampled
+
+
+def _desc(name: str) -> tuple[int, ...]:
+    """A key ordering names backwards, so ties in a Top.Of keep the alphabetically first."""
+    return (*(-ord(c) for c in name), 1)  # 1 ends a name: "ab" before "abc"
+
+
+def top_domains(kept, dropped, top: int):
+    """The `top` domains by documents kept and by documents dropped (with their stage/reason).
+
+    Counts are summed per domain across workers (CombinePerKey) and only the top `top` reach
+    one worker (Top.Of keeps `top` per bundle), so millions of domains stay bounded.
+    """
+    kept_top = (
+        kept
+        | "Kept domain" >> beam.Map(lambda doc: (url_domain(doc.url), 1))
+        | "Count kept domains" >> beam.CombinePerKey(sum)
+        | "Top kept domains" >> beam.combiners.Top.Of(top, key=lambda kv: (kv[1], _desc(kv[0])))
+    )
+    dropped_top = (
+        dropped
+        | "Dropped domain"
+        >> beam.MapTuple(lambda key, sample: (url_domain(sample["url"]), {key: 1}))
+        | "Count dropped domains" >> beam.CombinePerKey(merge_counters)
+        | "Top dropped domains"
+        >> beam.combiners.Top.Of(top, key=lambda kv: (sum(kv[1].values()), _desc(kv[0])))
+    )
+    return kept_top, dropped_top
 
 
 def write_errors(errors, output: str):
@@ -235,6 +298,7 @@ __all__ = [
     "ApplyStage",
     "ReadWarcFile",
     "run_stage",
+    "top_domains",
     "write_dropped_samples",
     "write_errors",
 ]

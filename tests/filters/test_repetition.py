@@ -1,0 +1,61 @@
+import pytest
+
+from filters.repetition import RepetitionFilter, ngram_char_fractions
+from pipeline.document import Document
+
+PROSE = (
+    "The old harbour reopened to fishing boats on Monday after two years of repairs to the sea "
+    "wall, which had been damaged by a series of winter storms. Local fishermen welcomed the "
+    "news, and the market hall will open again on Saturday mornings for visitors and residents."
+)
+
+
+def doc(text: str) -> Document:
+    return Document(id="x", url="https://example.com/", text=text)
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        (PROSE, ""),
+        ("\n".join(["Same line again and again here."] * 4 + [PROSE]), "dup_line_frac_too_high"),
+        ("\n\n".join(["A repeated paragraph of text."] * 3 + [PROSE]), "dup_para_frac_too_high"),
+        # One long line repeated twice among 5 distinct short ones: few duplicate lines (1/7 <
+        # 0.3) but many duplicate characters (> 0.2).
+        ("\n".join([PROSE, PROSE, "a", "b", "c", "d", "e"]), "dup_line_char_frac_too_high"),
+        (PROSE + " " + " ".join(["buy now"] * 30), "top_2gram_char_frac_too_high"),
+        (PROSE + " " + " ".join(PROSE.split()[:30]), "dup_5gram_char_frac_too_high"),
+    ],
+)
+def test_repetition_verdicts(text, reason):
+    f = RepetitionFilter()
+    _, verdict = f.apply(doc(text))
+    assert verdict.reason == reason
+    assert verdict.keep == (reason == "")
+
+
+def test_top_ngram_fraction_counts_characters_of_the_most_frequent_ngram():
+    words = ["a", "b", "a", "b", "a", "b", "c", "d"]
+    fractions = ngram_char_fractions(words)
+    # "a b" occurs 3 times, 2 characters each, over 8 characters of words.
+    assert fractions[2] == pytest.approx(6 / 8)
+
+
+def test_duplicate_ngram_fraction_counts_overlaps_once():
+    # The 5-gram "x y z w v" occurs twice.
+    words = ["x", "y", "z", "w", "v", "x", "y", "z", "w", "v", "u"]
+    fractions = ngram_char_fractions(words)
+    assert fractions[5] == pytest.approx(10 / 11)
+    assert fractions[6] == 0.0
+
+
+def test_no_repeats_give_zero():
+    assert all(v == 0 for v in ngram_char_fractions(PROSE.split()[:20]).values())
+
+
+def test_thresholds_follow_gopher_table_a1():
+    f = RepetitionFilter()
+    assert f.top_ngram_char_frac == {2: 0.20, 3: 0.18, 4: 0.16}
+    assert f.dup_ngram_char_frac == {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+    assert (f.dup_line_frac, f.dup_para_frac) == (0.30, 0.30)
+    assert (f.dup_line_char_frac, f.dup_para_char_frac) == (0.20, 0.20)

@@ -1,0 +1,427 @@
+"""Write a corpus of damaged WARC files, each damage between good records.
+
+    python tests/hostile/make_corpus.py DIR [--huge]
+
+`--huge` adds the 40 MB page and the record that inflates to 1 GiB (both written streaming).
+`build(DIR)` returns a `Corpus` naming every good record, every damage and the clean twin
+(`clean/clean.warc.gz`: the same good records, undamaged) that tests compare against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+DATE = "2024-03-{day:02d}T{hour:02d}:{minute:02d}:00Z"
+MIB = 1024 * 1024
+
+# Paragraphs of ordinary prose; each good record takes a distinct combination of them.
+PARAGRAPHS = (
+    "The harbour town woke slowly on Tuesday morning. Fishing boats that had waited out the "
+    "storm in the sheltered bay began to move again, and the smell of diesel and salt drifted "
+    "over the market square where stall holders were setting out crates of mackerel and crab.",
+    "Local historians say the old lighthouse was built in the eighteen sixties, after a winter "
+    "in which three cargo ships were lost on the rocks below the cliffs. The keeper's cottage "
+    "now houses a small museum with logbooks, lamps and a collection of brass instruments.",
+    "Most visitors arrive by the coastal railway, which follows the river through a narrow "
+    "valley of oak woods before it reaches the sea. The line was nearly closed twice, and it "
+    "survives today because a group of volunteers raised money to repair two of its bridges.",
+    "The council has promised to publish a plan for the empty warehouses along the quay before "
+    "the end of the year. Residents want workshops and affordable flats rather than another "
+    "hotel, and more than four hundred people signed a letter asking for a public meeting.",
+    "Teachers at the primary school have started a garden project with the children, who grow "
+    "beans, potatoes and sunflowers in raised beds behind the playground. Every Friday the "
+    "pupils weigh what they have picked and write the numbers into a large shared notebook.",
+    "A small bakery on the hill sells out of its rye bread by ten o'clock most days. The owner "
+    "learned the recipe from her grandmother and still uses a starter that she says is older "
+    "than her children, feeding it with flour and water every evening before she goes home.",
+    "Walkers who follow the cliff path to the north are rewarded with views of seals resting "
+    "on the sandbanks at low tide. Rangers ask people to keep their dogs on a lead during the "
+    "spring, when the birds are nesting in the grass and among the stones near the edge.",
+    "The annual regatta drew a larger crowd than expected this summer. Crews from eleven "
+    "villages raced wooden rowing boats across the bay, and the winning team from the island "
+    "celebrated with a long evening of music in the yard behind the old customs house.",
+    "Doctors at the community clinic say that the new minibus service has made a real "
+    "difference for older patients who live in the farms beyond the moor. Appointments that "
+    "used to be missed because of the distance are now kept, and waiting lists are shorter.",
+    "The library reopened in April after a year of building work. Its reading room has new "
+    "windows that let in the afternoon light, and a corner of the ground floor has been set "
+    "aside for a repair cafe where volunteers mend lamps, bicycles and broken chairs.",
+    "Farmers in the valley are trying a different way of managing the hedges, cutting them "
+    "only every third year so that they can flower and fruit. They hope the change will bring "
+    "back some of the insects and birds that were common when their parents worked the land.",
+    "An exhibition of photographs from the nineteen fifties has opened in the town hall. The "
+    "pictures show women gutting herring on the pier, children playing on the slipway and "
+    "the day the first television arrived in the pub, carried through the door by four men.",
+)
+TOWNS = ("Porthallow", "Kilbride", "Easthaven", "Mornington", "Caldbeck", "Westerby", "Ardmore")
+
+# Legacy-encoded pages: text with characters each encoding can represent.
+LEGACY_TEXT = (
+    "Caf\u00e9 owners in the old quarter say the na\u00efve optimism of last spring has gone. "
+    "At the cr\u00eaperie near the fa\u00e7ade of the cath\u00e9dral, the menu still lists "
+    "cr\u00e8me br\u00fbl\u00e9e and a r\u00e9sum\u00e9 of the chef's career, and the "
+    "M\u00fcller family who run it have kept their prices the same for three years running."
+)
+CP1252_EXTRA = (
+    "The owner said \u201cwe will not raise the price of coffee\u201d \u2014 it still costs "
+    "two \u20ac \u2013 and added that customers\u2019 loyalty was worth more than any margin."
+)
+
+
+@dataclass
+class Damage:
+    """One damaged record or file and the read reason the pipeline should report for it."""
+
+    file: str
+    kind: str
+    expect: str  # a READ_REASONS value, a later stage's reason, or "file" for file-level errors
+
+
+@dataclass
+class Corpus:
+    """What `build` wrote."""
+
+    directory: str
+    files: list[str] = field(default_factory=list)
+    good: dict[str, str] = field(default_factory=dict)  # record id -> its prose (plain text)
+    legacy: dict[str, str] = field(default_factory=dict)  # record id -> expected readable text
+    damages: list[Damage] = field(default_factory=list)
+    clean: str = ""
+
+
+def record_id(n: int) -> str:
+    """A stable WARC-Record-ID for record `n`."""
+    return f"<urn:uuid:{uuid.UUID(int=0x5EED0000 + n)}>"
+
+
+def prose(n: int) -> list[str]:
+    """The paragraphs of good record `n`: a distinct triple plus a sentence naming it."""
+    count = len(PARAGRAPHS)
+    first, second, third = n % count, (n // count + n + 1) % count, (n * 7 + 3) % count
+    picks = list(dict.fromkeys([first, second, third]))
+    extra = 0
+    while len(picks) < 3:
+        extra += 1
+        picks = list(dict.fromkeys(picks + [(first + extra * 5) % count]))
+    town = TOWNS[n % len(TOWNS)]
+    opening = (
+        f"This is report number {n} from {town}, written for the weekly newsletter that "
+        f"neighbours have read for many years and still pass from house to house."
+    )
+    return [opening] + [PARAGRAPHS[i] for i in picks]
+
+
+def html_page(title: str, paragraphs: Iterable[str], charset: str | None = "utf-8") -> str:
+    """A small article page; `charset` goes into a <meta> tag when given."""
+    meta = f'<meta charset="{charset}">' if charset else ""
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f"<!DOCTYPE html><html><head>{meta}<title>{title}</title></head><body>"
+        f'<nav><a href="/">Home</a> | <a href="/news">News</a></nav>'
+        f"<article><h1>{title}</h1>\n{body}\n</article>"
+        f"<footer>Copyright the newsletter</footer></body></html>"
+    )
+
+
+def warc_headers(
+    n: int, block_length: int, uri: str | None = "", kind: str = "response", extra: str = ""
+) -> bytes:
+    """WARC headers of record `n` (uri None leaves WARC-Target-URI out)."""
+    if uri == "":
+        uri = f"http://news-{n % 5}.example.org/story/{n}"
+    date = DATE.format(day=1 + n % 28, hour=n % 24, minute=n % 60)
+    lines = [
+        "WARC/1.0",
+        f"WARC-Type: {kind}",
+        f"WARC-Record-ID: {record_id(n)}",
+        f"WARC-Date: {date}",
+    ]
+    if uri is not None:
+        lines.append(f"WARC-Target-URI: {uri}")
+    content_type = "application/http; msgtype=response" if kind == "response" else "text/plain"
+    lines += [f"Content-Type: {content_type}", f"Content-Length: {block_length}"]
+    return ("\r\n".join(lines) + "\r\n" + extra + "\r\n").encode("utf-8")
+
+
+def http_head(content_type: str = "text/html; charset=utf-8", status: str = "200 OK") -> bytes:
+    """HTTP response headers."""
+    return f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n\r\n".encode("ascii")
+
+
+def record(
+    n: int,
+    body: bytes,
+    content_type: str = "text/html; charset=utf-8",
+    uri: str | None = "",
+    length_delta: int = 0,
+) -> bytes:
+    """One whole response record; `length_delta` makes its Content-Length lie."""
+    block = http_head(content_type) + body
+    return warc_headers(n, len(block) + length_delta, uri) + block + b"\r\n\r\n"
+
+
+def warcinfo(n: int) -> bytes:
+    """A warcinfo record, as files start with (a non-response record)."""
+    block = b"software: make_corpus\r\nformat: WARC File Format 1.0\r\n"
+    return warc_headers(n, len(block), None, kind="warcinfo") + block + b"\r\n\r\n"
+
+
+def gz(data: bytes) -> bytes:
+    """One gzip member."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+    return compressor.compress(data) + compressor.flush()
+
+
+class Writer:
+    """Numbers records and remembers which are good."""
+
+    def __init__(self, corpus: Corpus, start: int):
+        self.corpus = corpus
+        self.n = start
+        self.clean_records: list[bytes] = []
+
+    def next_id(self) -> int:
+        self.n += 1
+        return self.n
+
+    def good(self, count: int = 2) -> bytes:
+        """`count` good records, gzipped member by member."""
+        out = []
+        for _ in range(count):
+            n = self.next_id()
+            paragraphs = prose(n)
+            data = record(n, html_page(f"Newsletter {n}", paragraphs).encode("utf-8"))
+            self.corpus.good[record_id(n)] = "\n".join(paragraphs)
+            self.clean_records.append(data)
+            out.append(gz(data))
+        return b"".join(out)
+
+    def good_plain(self, count: int = 2) -> bytes:
+        """Good records, uncompressed."""
+        return b"".join(gzip_member_text(self.good(1)) for _ in range(count))
+
+
+def gzip_member_text(member: bytes) -> bytes:
+    return zlib.decompress(member, 31)
+
+
+def _write(corpus: Corpus, name: str, data: bytes | Iterable[bytes]) -> str:
+    path = os.path.join(corpus.directory, name)
+    with open(path, "wb") as handle:
+        for chunk in [data] if isinstance(data, bytes) else data:
+            handle.write(chunk)
+    corpus.files.append(path)
+    return path
+
+
+def _streamed_member(head: bytes, body_chunks: Iterator[bytes], tail: bytes) -> Iterator[bytes]:
+    """A gzip member compressed chunk by chunk, so huge records never sit in memory."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    yield compressor.compress(head)
+    for chunk in body_chunks:
+        yield compressor.compress(chunk)
+    yield compressor.compress(tail)
+    yield compressor.flush()
+
+
+def huge_record(n: int, size: int, unit: bytes, lead: bytes, end: bytes) -> Iterator[bytes]:
+    """A gzipped record whose HTML payload is `size` bytes: lead, repeated units, end."""
+    head = http_head()
+    body_length = size
+    filler = size - len(lead) - len(end)
+    block = bytes(unit) * max(1, MIB // len(unit))
+
+    def chunks():
+        yield lead
+        left = filler
+        while left > 0:
+            piece = block[:left]
+            left -= len(piece)
+            yield piece
+        yield end
+
+    headers = warc_headers(n, len(head) + body_length)
+    return _streamed_member(headers + head, chunks(), b"\r\n\r\n")
+
+
+def build(directory: str, huge: bool = False, seed: int = 8) -> Corpus:
+    """Write the damaged corpus and its clean twin into `directory`."""
+    os.makedirs(os.path.join(directory, "clean"), exist_ok=True)
+    rng = random.Random(seed)
+    corpus = Corpus(directory)
+    w = Writer(corpus, 0)
+
+    def damage(name: str, kind: str, expect: str) -> None:
+        corpus.damages.append(Damage(os.path.join(directory, name), kind, expect))
+
+    # A gzip member cut in half, in the middle of a file and at its end (a cut download).
+    cut = gz(record(w.next_id(), html_page("cut", prose(900)).encode()))
+    _write(corpus, "truncated_member.warc.gz", [w.good(), cut[: len(cut) // 2], w.good()])
+    # The cut member runs into the next one, so it does not inflate as gzip at all.
+    damage("truncated_member.warc.gz", "truncated gzip member", "unreadable_record")
+    tail = gz(record(w.next_id(), html_page("tail", prose(901)).encode()))
+    _write(corpus, "truncated_tail.warc.gz", [gz(warcinfo(w.next_id())), w.good(), tail[:-40]])
+    damage("truncated_tail.warc.gz", "file cut inside its last member", "truncated_record")
+
+    # Garbage between records and after the last one.
+    _write(corpus, "garbage_between.warc.gz", [w.good(), rng.randbytes(5000), w.good()])
+    damage("garbage_between.warc.gz", "garbage between records", "unreadable_record")
+    _write(corpus, "garbage_after.warc.gz", [w.good(3), rng.randbytes(20000)])
+    damage("garbage_after.warc.gz", "garbage after valid records", "unreadable_record")
+    zeros = [w.good(), b"\0" * 3000, w.good()]
+    _write(corpus, "zeros_between.warc.gz", zeros)
+    damage("zeros_between.warc.gz", "zero bytes between records", "unreadable_record")
+
+    # Whole files that are not WARC at all, or empty.
+    _write(corpus, "not_gzip.warc.gz", rng.randbytes(100_000))
+    damage("not_gzip.warc.gz", "random bytes named .warc.gz", "file")
+    _write(corpus, "html_file.warc.gz", html_page("Not a WARC", prose(902)).encode())
+    damage("html_file.warc.gz", "an HTML page named .warc.gz", "file")
+    _write(corpus, "empty.warc.gz", b"")
+    damage("empty.warc.gz", "empty file", "file")
+
+    # Uncompressed WARC, clean and with lying lengths.
+    _write(corpus, "plain.warc", [warcinfo(w.next_id()), w.good_plain(3)])
+    short = record(w.next_id(), html_page("short", prose(903)).encode(), length_delta=-300)
+    long = record(w.next_id(), html_page("long", prose(904)).encode(), length_delta=+40)
+    _write(
+        corpus, "plain_lying.warc", [w.good_plain(), short, w.good_plain(), long, w.good_plain()]
+    )
+    damage("plain_lying.warc", "Content-Length too short (plain)", "content_length_mismatch")
+    damage("plain_lying.warc", "Content-Length too long (plain)", "content_length_mismatch")
+    short = record(w.next_id(), html_page("short", prose(905)).encode(), length_delta=-300)
+    long = record(w.next_id(), html_page("long", prose(906)).encode(), length_delta=+5000)
+    _write(corpus, "lying.warc.gz", [w.good(), gz(short), w.good(), gz(long), w.good()])
+    damage("lying.warc.gz", "Content-Length too short (gzip)", "content_length_mismatch")
+    damage("lying.warc.gz", "Content-Length too long (gzip)", "content_length_mismatch")
+    headerless = gz(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: x\r\n\r\nHTTP/1.1 200\r\n")
+    _write(corpus, "bad_headers.warc.gz", [w.good(), headerless, w.good()])
+    damage("bad_headers.warc.gz", "WARC headers that do not parse", "unreadable_record")
+
+    # Pathological HTML: 200,000 nested <div>s.
+    deep = "<html><body>" + "<div>" * 200_000 + "deep" + "</div>" * 200_000 + "</body></html>"
+    _write(
+        corpus, "deep_divs.warc.gz", [w.good(), gz(record(w.next_id(), deep.encode())), w.good()]
+    )
+    damage("deep_divs.warc.gz", "200,000 nested <div>s", "extract")
+
+    # Binary bodies labelled text/html.
+    png = b"\x89PNG\r\n\x1a\n" + rng.randbytes(30_000)
+    zipped = b"PK\x03\x04" + rng.randbytes(20_000)
+    _write(
+        corpus,
+        "binary.warc.gz",
+        [
+            w.good(),
+            gz(record(w.next_id(), png)),
+            gz(record(w.next_id(), zipped, "text/html")),
+            w.good(),
+        ],
+    )
+    damage("binary.warc.gz", "PNG bytes labelled text/html", "binary_payload")
+    damage("binary.warc.gz", "zip bytes labelled text/html", "binary_payload")
+
+    # Missing, empty and absurd target URIs.
+    uris = {
+        "missing WARC-Target-URI": None,
+        "empty WARC-Target-URI": " ",
+        "10,000-character URI": "http://example.org/" + "a" * 10_000,
+        "URI with spaces and control characters": "http://exa mple.org/\x01\x7f",
+        "URI without host": "http:///nothing-here",
+    }
+    members = [w.good()]
+    for kind, uri in uris.items():
+        n = w.next_id()
+        members.append(gz(record(n, html_page(kind, prose(910 + n)).encode(), uri=uri)))
+        damage("uris.warc.gz", kind, "bad_target_uri")
+    members.append(w.good())
+    _write(corpus, "uris.warc.gz", members)
+
+    # Text encodings: invalid UTF-8, and legacy encodings with and without a declaration.
+    n = w.next_id()
+    paragraphs = prose(n)
+    broken = (
+        html_page(f"Newsletter {n}", paragraphs).encode().replace(b"harbour", b"harb\xff\xfeour")
+    )
+    broken = broken.replace(b" the ", b" the \xc3 ", 3)
+    corpus.good[record_id(n)] = "\n".join(paragraphs)
+    _write(corpus, "invalid_utf8.warc.gz", [w.good(), gz(record(n, broken)), w.good()])
+    w.clean_records.append(record(n, html_page(f"Newsletter {n}", paragraphs).encode()))
+    legacy = []
+    variants = [
+        ("latin-1", "text/html; charset=iso-8859-1", None, [LEGACY_TEXT]),
+        ("latin-1", "text/html", "iso-8859-1", [LEGACY_TEXT]),
+        ("latin-1", "text/html", None, [LEGACY_TEXT]),
+        ("cp1252", "text/html; charset=windows-1252", None, [LEGACY_TEXT, CP1252_EXTRA]),
+        ("cp1252", "text/html", "windows-1252", [LEGACY_TEXT, CP1252_EXTRA]),
+        ("cp1252", "text/html", None, [LEGACY_TEXT, CP1252_EXTRA]),
+        ("utf-16", "text/html; charset=utf-16", None, [LEGACY_TEXT, CP1252_EXTRA]),
+        ("utf-16", "text/html", None, [LEGACY_TEXT, CP1252_EXTRA]),
+        ("utf-16-le", "text/html", None, [LEGACY_TEXT, CP1252_EXTRA]),
+    ]
+    for encoding, content_type, meta, special in variants:
+        n = w.next_id()
+        paragraphs = prose(n)[:2] + special + prose(n)[2:]
+        page = html_page(f"Newsletter {n}", paragraphs, meta)
+        legacy.append(gz(record(n, page.encode(encoding), content_type)))
+        corpus.good[record_id(n)] = "\n".join(paragraphs)
+        corpus.legacy[record_id(n)] = "\n".join(special)
+        w.clean_records.append(record(n, html_page(f"Newsletter {n}", paragraphs).encode()))
+    _write(corpus, "encodings.warc.gz", [w.good(), *legacy, w.good()])
+
+    if huge:
+        n = w.next_id()
+        lead = b"<html><body><article><h1>A very long page</h1>"
+        unit = b"<p>" + " ".join(PARAGRAPHS[:3]).encode() + b"</p>\n"
+        _write(
+            corpus,
+            "page_40mb.warc.gz",
+            [
+                w.good(),
+                *huge_record(n, 40 * MIB, unit, lead, b"</article></body></html>"),
+                w.good(),
+            ],
+        )
+        damage("page_40mb.warc.gz", "40 MB page", "payload cut at the byte cap")
+        n = w.next_id()
+        lead = b"<html><body>"
+        _write(
+            corpus,
+            "bomb.warc.gz",
+            [
+                w.good(),
+                *huge_record(n, 1024 * MIB, b"<b>x</b>" * 64, lead, b"</body></html>"),
+                w.good(),
+            ],
+        )
+        damage("bomb.warc.gz", "record inflating to 1 GiB", "payload cut at the byte cap")
+
+    clean = os.path.join(directory, "clean", "clean.warc.gz")
+    with open(clean, "wb") as handle:
+        for data in w.clean_records:
+            handle.write(gz(data))
+    corpus.clean = clean
+    return corpus
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory")
+    parser.add_argument("--huge", action="store_true", help="add the 40 MB page and 1 GiB bomb")
+    args = parser.parse_args()
+    corpus = build(args.directory, args.huge)
+    print(
+        f"{len(corpus.files)} files, {len(corpus.good)} good records, {len(corpus.damages)} damages"
+    )
+    for item in corpus.damages:
+        print(f"  {os.path.basename(item.file):28} {item.kind:45} -> {item.expect}")
+
+
+if __name__ == "__main__":
+    main()

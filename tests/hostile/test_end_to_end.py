@@ -1,0 +1,85 @@
+"""The whole pipeline on the damaged corpus: completes, loses no good record, explains damage."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.cli import main
+from pipeline.stats import check_funnel
+from pipeline.warc import READ_REASONS
+from tests.hostile import make_corpus
+
+
+def run(inputs: list[str], output: str) -> tuple[dict, dict[str, str]]:
+    args = ["run", "--output", output, "--languages", "all", "--overwrite"]
+    for pattern in inputs:
+        args += ["--input", pattern]
+    assert main(args) == 0
+    with open(os.path.join(output, "stats.json")) as handle:
+        stats = json.load(handle)
+    table = pq.read_table(os.path.join(output, "data")).to_pydict()
+    return stats, dict(zip(table["id"], table["text"], strict=True))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("e2e")
+    corpus = make_corpus.build(str(base / "corpus"))
+    damaged = run([os.path.join(corpus.directory, "*.warc*")], str(base / "damaged"))
+    clean = run([corpus.clean], str(base / "clean"))
+    return corpus, damaged, clean, str(base / "damaged")
+
+
+def test_every_good_record_comes_out(runs):
+    corpus, (_, damaged), (_, clean), _ = runs
+    assert len(clean) == len(corpus.good)
+    assert set(damaged) == set(clean)
+    for doc_id, text in clean.items():
+        # Invalid UTF-8 bytes become other characters; everything else is identical.
+        assert difflib.SequenceMatcher(None, damaged[doc_id], text).ratio() > 0.98, doc_id
+
+
+def test_legacy_encodings_come_out_readable(runs):
+    corpus, (_, damaged), (_, clean), _ = runs
+    assert len(corpus.legacy) == 9
+    for record_id, special in corpus.legacy.items():
+        opening = corpus.good[record_id].split("\n")[0]
+        (doc_id,) = [doc_id for doc_id, text in clean.items() if opening in text]
+        text = damaged[doc_id]
+        for line in special.split("\n"):
+            assert line in text
+
+
+def test_funnel_reconciles_and_counts_every_record(runs):
+    _, (stats, _), _, _ = runs
+    check_funnel(stats)
+    read = stats["stages"][0]
+    assert read["in"] == stats["read"]["records"]
+    assert set(read["dropped"]) == set(READ_REASONS)
+    assert stats["read"]["files_failed"] == 3
+
+
+def test_errors_explain_every_damaged_record_and_file(runs):
+    corpus, (stats, _), _, output = runs
+    with open(os.path.join(output, "errors", "errors.jsonl")) as handle:
+        errors = [json.loads(line) for line in handle]
+    expected = sorted(
+        (d.file, d.expect) for d in corpus.damages if d.expect in READ_REASONS or d.expect == "file"
+    )
+    file_reasons = ("empty_file", "not_warc")
+    found = sorted(
+        (e["source"], "file" if e["reason"] in file_reasons else e["reason"]) for e in errors
+    )
+    assert found == expected
+    assert all(e["offset"] >= 0 and e["detail"] for e in errors)
+    damaged_in_stats = sum(
+        n
+        for reason, n in stats["stages"][0]["dropped"].items()
+        if reason not in ("not_response", "not_html", "http_status_not_200")
+    )
+    assert damaged_in_stats == len(errors) - stats["read"]["files_failed"]

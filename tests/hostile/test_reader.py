@@ -1,0 +1,131 @@
+"""The WARC reader on damaged input: every record counted, damage located, reading resumes."""
+
+from __future__ import annotations
+
+import io
+import os
+import zlib
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.warc import DAMAGE_REASONS, READ_REASONS, ReadLimits, iter_warc, resync
+from tests.hostile import make_corpus
+
+# Longer fuzzing: HOSTILE_EXAMPLES=5000 pytest tests/hostile (docs/robustness.md).
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "60"))
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return make_corpus.build(str(tmp_path_factory.mktemp("hostile")))
+
+
+def outcomes(path: str, limits: ReadLimits | None = None):
+    with open(path, "rb") as handle:
+        return list(iter_warc(handle, path, limits or ReadLimits()))
+
+
+def test_every_damage_is_reported_at_its_file(corpus):
+    expected = Counter(
+        (d.file, d.expect) for d in corpus.damages if d.expect in READ_REASONS or d.expect == "file"
+    )
+    found = Counter()
+    for path in corpus.files:
+        for outcome in outcomes(path):
+            if outcome.file_level:
+                found[(path, "file")] += 1
+            elif outcome.reason in expected_reasons(corpus):
+                found[(path, outcome.reason)] += 1
+    assert found == expected
+
+
+def expected_reasons(corpus) -> set[str]:
+    return {d.expect for d in corpus.damages}
+
+
+def test_good_records_all_come_out_as_documents(corpus):
+    ids = set()
+    for path in corpus.files:
+        for outcome in outcomes(path):
+            if outcome.document is not None:
+                ids.add(outcome.document.id)
+    with open(corpus.clean, "rb") as handle:
+        clean = {o.document.id for o in iter_warc(handle, corpus.clean) if o.document}
+    assert len(clean) == len(corpus.good)
+    assert clean <= ids
+
+
+def test_offsets_point_at_the_damage(corpus):
+    path = os.path.join(corpus.directory, "garbage_between.warc.gz")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    damaged = [o for o in outcomes(path) if o.reason in DAMAGE_REASONS]
+    assert len(damaged) == 1
+    assert data[damaged[0].offset : damaged[0].offset + 2] != b"\x1f\x8b"
+    assert zlib.decompress(data[: damaged[0].offset], 31).startswith(b"WARC/1.0")
+
+
+def test_whole_file_failures_are_one_entry(corpus):
+    for name, reason in (("empty.warc.gz", "empty_file"), ("not_gzip.warc.gz", "not_warc")):
+        (only,) = outcomes(os.path.join(corpus.directory, name))
+        assert only.file_level and only.reason == reason
+
+
+def test_payload_cap_cuts_without_reading_on(corpus):
+    path = corpus.clean
+    full = [o for o in outcomes(path) if o.document]
+    capped = [o for o in outcomes(path, ReadLimits(max_payload_bytes=500)) if o.document]
+    assert [o.document.id for o in capped] == [o.document.id for o in full]
+    assert all(o.truncated for o in capped)
+
+
+def test_resync_skips_false_gzip_magic():
+    record = make_corpus.gz(make_corpus.record(1, b"<p>one</p>"))
+    data = b"\x1f\x8b\x08 not a member " + record
+    assert resync(io.BytesIO(data), 0) == data.index(record)
+    assert resync(io.BytesIO(b"garbage \x1f\x8b\x08 more"), 0) is None
+
+
+def _stream(count: int) -> bytes:
+    return b"".join(
+        make_corpus.gz(make_corpus.record(n, make_corpus.html_page("t", ["p"]).encode()))
+        for n in range(count)
+    )
+
+
+VALID = _stream(4)
+VALID_PLAIN = b"".join(zlib.decompress(m, 31) for m in [_stream(1), _stream(1)])
+
+
+@st.composite
+def mutated(draw):
+    data = bytearray(draw(st.sampled_from([VALID, VALID_PLAIN])))
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["flip", "cut", "insert", "delete"]))
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if kind == "flip" and data:
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "cut":
+            del data[at:]
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=64))
+        else:
+            del data[at : at + draw(st.integers(1, 200))]
+    return bytes(data)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_mutated_streams_never_raise_and_count_every_record(data):
+    seen = list(iter_warc(io.BytesIO(data), "fuzz"))
+    records = [o for o in seen if not o.file_level]
+    assert len(seen) - len(records) <= 1
+    for outcome in records:
+        assert outcome.document is not None or outcome.reason in READ_REASONS
+        assert 0 <= outcome.offset < max(len(data), 1)
+    # Each record is counted once: offsets strictly increase.
+    offsets = [o.offset for o in records]
+    assert offsets == sorted(set(offsets))

@@ -1,0 +1,143 @@
+"""The exact_substring Beam stage against the suffix-array reference."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import apache_beam as beam
+import numpy as np
+import pytest
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from dedup.exact_substring import (
+    ALL_COPIES,
+    KEEP_FIRST,
+    TOO_SHORT,
+    ExactSubstring,
+    SpanTokenizer,
+    cut_text,
+    kept_enough,
+)
+from pipeline.beam.exact_substring import SPANS_FILE, exact_substring
+from pipeline.document import Document
+from pipeline.stats import merge_counters
+from tests.conftest import corpus_texts, suffix_array_repeats
+
+NAME = "exact_substring"
+WORDS = ["Straße", "中文", "😀🎉", "river", "stone", "lamp", "meadow", "Übermut", "harbor"]
+PARAGRAPH = (
+    "A paragraph planted into several pages: it repeats word for word, long enough to be well "
+    "over fifty tokens, with German Größe, Chinese 中文字符 and emoji 👩‍👩‍👧‍👦 so that the "
+    "cut has to respect multi-byte characters at its edges."
+)
+
+
+def planted_texts() -> dict[str, str]:
+    rng = random.Random(11)
+
+    def words(n: int) -> str:
+        return " ".join(rng.choice(WORDS) for _ in range(n))
+
+    texts = {f"d{i:02d}": f"{words(40)} {PARAGRAPH} {words(30)}" for i in range(6)}
+    texts["d06"] = PARAGRAPH  # nothing left after the cut: dropped
+    texts["d07"] = f"{words(20)} {PARAGRAPH} {words(5)} {PARAGRAPH}"  # twice in one document
+    texts["d08"] = words(8)  # shorter than one window
+    texts["d09"] = words(100)  # no repeat
+    return texts
+
+
+def expected(texts: dict[str, str], mode: str) -> tuple[dict[str, str], int, set[str]]:
+    """Kept (id -> text), tokens removed and dropped ids, from the suffix-array reference."""
+    tokenizer = SpanTokenizer()
+    names = sorted(texts)
+    encoded = tokenizer.encode([texts[n] for n in names])
+    removed = suffix_array_repeats([t.ids for t in encoded], 50, keep_first=mode == KEEP_FIRST)
+    kept, dropped, tokens_removed = {}, set(), 0
+    for name, tokens, positions in zip(names, encoded, removed, strict=True):
+        tokens_removed += len(positions)
+        runs, start = [], None
+        for p in range(len(tokens.ids) + 1):
+            if p in positions and start is None:
+                start = p
+            if p not in positions and start is not None:
+                runs.append((start, p))
+                start = None
+        text, _ = cut_text(texts[name], tokens, runs)
+        if runs and not kept_enough(text, 20):
+            dropped.add(name)
+        else:
+            kept[name] = text
+    return kept, tokens_removed, dropped
+
+
+def run_stage(texts: dict[str, str], stage: ExactSubstring, output: str | None = None):
+    kept_text, tokens_removed, dropped = expected(texts, stage.mode)
+    docs = [Document(id=d, url=f"https://example.com/{d}", text=t) for d, t in texts.items()]
+
+    def check_stats(counters):
+        counts = merge_counters(counters)
+        assert counts[("stage", NAME, "in")] == len(texts)
+        assert counts[("stage", NAME, "out")] == len(kept_text)
+        assert counts[("stage", NAME, "dropped", TOO_SHORT)] == len(dropped)
+        assert counts[("dedup", NAME, "tokens_removed")] == tokens_removed
+        cut = sum(1 for d in texts if d in dropped or kept_text.get(d) != texts[d])
+        assert counts[("dedup", NAME, "documents_cut")] == cut
+
+    with TestPipeline(runner=FnApiRunner()) as p:
+        kept, stats, dropped_samples, errors = exact_substring(p | beam.Create(docs), stage, output)
+        assert_that(kept | beam.Map(lambda d: (d.id, d.text)), equal_to(list(kept_text.items())))
+        assert_that(
+            dropped_samples | "Dropped ids" >> beam.Map(lambda kv: (kv[0], kv[1]["id"])),
+            equal_to([(f"{NAME}/{TOO_SHORT}", d) for d in dropped]),
+            label="dropped",
+        )
+        assert_that(stats, check_stats, label="stats")
+        assert_that(errors, equal_to([]), label="errors")
+    return kept_text, dropped
+
+
+@pytest.mark.parametrize("mode", [ALL_COPIES, KEEP_FIRST])
+def test_stage_removes_what_the_suffix_array_finds(mode, tmp_path):
+    texts = planted_texts()
+    kept, dropped = run_stage(texts, ExactSubstring(mode=mode), str(tmp_path))
+    holders = sorted(d for d, t in kept.items() if PARAGRAPH in t)
+    # d06 is the paragraph alone: d00 holds its windows first, so it goes in both modes.
+    assert holders == ([] if mode == ALL_COPIES else ["d00"]) and dropped == {"d06"}
+    for d in ("d01", "d02", "d03", "d04", "d05"):
+        assert d in kept and len(kept[d]) > 100  # hosts survive with the rest of their text
+    assert kept["d08"] == texts["d08"] and kept["d09"] == texts["d09"]
+    spans = json.loads((tmp_path / SPANS_FILE).read_text(encoding="utf-8"))
+    assert spans and all(s["text"] in texts[s["id"]] for s in spans)
+
+
+def test_stage_matches_suffix_array_on_corpus():
+    run_stage(dict(corpus_texts(60)), ExactSubstring())
+
+
+def test_stage_on_random_token_texts():
+    rng = np.random.default_rng(5)
+    pieces = ["".join(rng.choice(list("abcdefgh ")) for _ in range(300)) for _ in range(3)]
+    texts = {
+        f"r{i}": pieces[i % 3][rng.integers(100) :] + pieces[(i + 1) % 3][: rng.integers(300)]
+        for i in range(8)
+    }
+    run_stage(texts, ExactSubstring())
+
+
+def test_stage_is_planned_before_tokenize_and_configurable():
+    from pipeline.beam.exact_substring import stage_from_config
+    from pipeline.beam.run import RunSpec, stage_plan
+    from pipeline.cli import SKIPPABLE
+    from pipeline.config import Config
+
+    config = Config.load(overrides={"exact_substring.mode": "keep_first"})
+    spec = RunSpec(files=[], output="", config=config, tokenizer="tiktoken:o200k_base")
+    names = [name for name, _ in stage_plan(spec)]
+    assert names[-2:] == [NAME, "tokenize"]
+    skipped = RunSpec([], "", config, "tiktoken:o200k_base", skip=frozenset({NAME}))
+    assert NAME not in [name for name, _ in stage_plan(skipped)] and NAME in SKIPPABLE
+    stage = stage_from_config(config, spec.tokenizer)
+    assert (stage.mode, stage.tokenizer, stage.min_tokens) == (KEEP_FIRST, spec.tokenizer, 50)
