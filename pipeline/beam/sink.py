@@ -106,7 +106,8 @@ class WriteShard(beam.DoFn):
 
     def process(self, item, count: int):
         index, rows = item
-        rows = sorted(rows, key=lambda r: r["id"])
+        # The source breaks ties: one record read from two copies of a file has one id.
+        rows = sorted(rows, key=lambda r: (r["id"], r["source"]))
         yield write_shard(self.output, index, count, rows, parquet_schema(self.signals))
 
 
