@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ctypes
 import gzip
-import io
 import os
 import shutil
 import tempfile
@@ -32,12 +31,8 @@ def read_path_list(path: str, base_url: str) -> list[str]:
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     base = base_url if base_url.endswith("/") else base_url + "/"
-    lines = io.StringIO(data.decode("utf-8")).read().split("\n")
-    return [
-        line.strip() if "://" in line else base + line.strip().lstrip("/")
-        for line in lines
-        if line.strip()
-    ]
+    paths = [line.strip() for line in data.decode("utf-8").splitlines() if line.strip()]
+    return [p if "://" in p or p.startswith("/") else base + p for p in paths]
 
 
 def expand_inputs(patterns: list[str], base_url: str = COMMONCRAWL_BASE) -> list[str]:
