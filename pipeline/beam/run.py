@@ -243,10 +243,11 @@ class Finalize(beam.DoFn):
             "skipped_stages": sorted(spec.skip),
         }
         _write_text(spec.output, "stats.json", json.dumps(stats, indent=2, sort_keys=False))
-        _write_text(spec.output, "manifest.json", json.dumps(manifest, indent=2))
         _write_text(spec.output, "report.html", render_report(stats, pick_samples(dict(samples))))
         if not FileSystems.exists(FileSystems.join(spec.output, "errors", "errors.jsonl")):
             _write_text(spec.output, "errors/errors.jsonl", "")
+        # Last: a manifest marks a complete run (object stores have no atomic directory swap).
+        _write_text(spec.output, "manifest.json", json.dumps(manifest, indent=2))
         yield stats
 
 
