@@ -9,7 +9,7 @@ project. What each one is for:
 - a paragraph shared by several articles, for exact-substring dedup;
 - a German page in ISO-8859-1 declared only in <meta>, and a cp1252 page with no declaration;
 - a blocklisted domain, an adult URL and a curated source (wikipedia.org), for the URL filter;
-- a navigation-only page, a repetitive spam page, a short page, a list of numbers, a page whose
+- a navigation-only page, a picture gallery with no text, a repetitive spam page, a short page, a list of numbers, a page whose
   boilerplate lines exceed the line-wise budget, and a page of symbols that no language claims;
 - records that are not HTML 200 responses: warcinfo, request and metadata records, a 404,
   a 301 redirect and a PNG image.
@@ -206,6 +206,11 @@ NAVIGATION = """<html><head><title>Shop</title></head><body>
 <footer>Copyright Example Shop. All rights reserved.</footer></body></html>"""
 
 
+GALLERY = """<html><head><title>Gallery</title><script>var slides = [1, 2, 3];</script></head>
+<body><div class="gallery"><img src="/1.jpg"><img src="/2.jpg"><img src="/3.jpg"></div></body>
+</html>"""
+
+
 def article_html(
     title: str, paragraphs: list[str], lang: str, extra: str = "", charset_meta: str = "utf-8"
 ) -> str:
@@ -312,6 +317,7 @@ def pages() -> list[dict]:
 
     # Pages the filters should drop.
     page("https://shop.example.com/", NAVIGATION, day.format(6, 1))
+    page("https://media.example.com/gallery", GALLERY, day.format(6, 7))
     spam = ["Buy cheap watches online today.", "Best prices guaranteed for every watch."] * 30
     page(
         "https://watches.example.com/deals",

@@ -50,3 +50,15 @@ def test_a_page_that_takes_too_long_is_cut_off():
     finally:
         stage.teardown()
     assert verdict.reason == "extraction_timeout"
+
+
+def test_start_up_is_not_charged_to_the_first_page():
+    # The extraction process starts, imports and warms up in setup(), before any page's clock.
+    stage = Extraction(timeout_seconds=2)
+    try:
+        stage.setup()
+        assert stage._sandbox["process"].process.is_alive()
+        _, verdict = stage.apply(Document(id="x", url="u", html=ARTICLE.format(PARAGRAPHS)))
+    finally:
+        stage.teardown()
+    assert verdict.keep
