@@ -9,8 +9,9 @@ project. What each one is for:
 - a paragraph shared by several articles, for exact-substring dedup;
 - a German page in ISO-8859-1 declared only in <meta>, and a cp1252 page with no declaration;
 - a blocklisted domain, an adult URL and a curated source (wikipedia.org), for the URL filter;
-- a navigation-only page, a picture gallery with no text, a repetitive spam page, a short page, a list of numbers, a page whose
-  boilerplate lines exceed the line-wise budget, and a page of symbols that no language claims;
+- a navigation-only page, a picture gallery with no text, a repetitive spam page, a short
+  page, a list of numbers, a page whose boilerplate lines exceed the line-wise budget, and a
+  page of symbols that no language claims;
 - records that are not HTML 200 responses: warcinfo, request and metadata records, a 404,
   a 301 redirect and a PNG image.
 """
