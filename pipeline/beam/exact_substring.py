@@ -117,20 +117,31 @@ class Fingerprint(_Stage):
 
 
 class CountKeys(beam.CombineFn):
-    """Per bucket: its distinct keys counted up to 2 (and, for windows, their first copy)."""
+    """Per bucket: its distinct keys counted up to 2 (and, for windows, their first copy).
+
+    The accumulator is a list of KeyCounts, merged into one only when the pending parts
+    outgrow the merged one: each merge sorts, so merging on every input would be quadratic.
+    """
 
     def create_accumulator(self):
-        return None
+        return []
 
     def add_input(self, accumulator, part):
-        return part if accumulator is None else KeyCounts.merge([accumulator, part])
+        accumulator.append(part)
+        pending = sum(len(p.keys) for p in accumulator[1:])
+        if pending > max(len(accumulator[0].keys), 1 << 16):
+            accumulator[:] = [KeyCounts.merge(accumulator)]
+        return accumulator
 
     def merge_accumulators(self, accumulators):
-        parts = [a for a in accumulators if a is not None]
-        return KeyCounts.merge(parts) if parts else None
+        parts = [p for a in accumulators for p in a]
+        return [KeyCounts.merge(parts)] if parts else []
+
+    def compact(self, accumulator):
+        return [KeyCounts.merge(accumulator)] if len(accumulator) > 1 else accumulator
 
     def extract_output(self, accumulator):
-        return None if accumulator is None else accumulator.repeated()
+        return KeyCounts.merge(accumulator).repeated() if accumulator else None
 
 
 def _count_repeats(records, label: str, stage: ExactSubstring, to_counts):
