@@ -19,6 +19,7 @@ import json
 import apache_beam as beam
 import numpy as np
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 
 from dedup.exact_substring import (
@@ -50,6 +51,28 @@ from pipeline.document import Document
 NAME = ExactSubstring.name
 SPANS_FILE = "exact_substring_spans.json"
 SPAN_CHARS = 500
+# Beam metrics (not stats.json) of what the stage shuffles, read by the benchmark.
+KEYED_RECORDS = Metrics.counter(NAME, "keyed_records")
+KEYED_BYTES = Metrics.counter(NAME, "keyed_bytes")
+DOC_RECORDS = Metrics.counter(NAME, "document_records")
+DOC_BYTES = Metrics.counter(NAME, "document_bytes")
+
+
+def _shuffled(record, counter=KEYED_RECORDS, size=KEYED_BYTES):
+    """Counts one shuffled record of numpy arrays (and documents' text) and passes it on."""
+    counter.inc()
+    size.inc(sum(_nbytes(v) for v in record[1]))
+    return record
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, list):
+        return sum(_nbytes(v) for v in value)
+    if isinstance(value, Document):
+        return len(value.text.encode("utf-8"))
+    return len(value) if isinstance(value, str | bytes) else 0
 
 
 class _Stage(_Counting):
@@ -108,12 +131,12 @@ class Fingerprint(_Stage):
         if not docs:
             return
         key = docs[0].id
-        yield key, (docs, ids_list)
+        yield _shuffled((key, (docs, ids_list)), DOC_RECORDS, DOC_BYTES)
         names = np.array([d.id.encode("utf-8") for d in docs])
-        yield TaggedOutput("ids", (key, (names, ids_list)))
+        yield TaggedOutput("ids", _shuffled((key, (names, ids_list)), DOC_RECORDS, DOC_BYTES))
         rows, grams = np.concatenate(doc_rows), np.concatenate(hashes)
         for record in _per_bucket(key, grams, self.stage.buckets, rows, np.concatenate(positions)):
-            yield TaggedOutput("grams", record)
+            yield TaggedOutput("grams", _shuffled(record))
 
 
 class CountKeys(beam.CombineFn):
@@ -165,7 +188,7 @@ def _repeated_rows(item, keep_first: bool = False):
         names = chunk[4][rows] if keep_first else None
         hit = repeated.hits(keys, names, positions)
         if hit.any():
-            yield batch, (rows[hit], positions[hit])
+            yield _shuffled((batch, (rows[hit], positions[hit])))
 
 
 def _gathered(chunks) -> dict[int, np.ndarray]:
@@ -199,7 +222,8 @@ class Candidates(_Stage):
         for bucket, (_, rows_b, starts_b, keys_b) in _per_bucket(
             batch, keys, stage.buckets, rows, np.concatenate(starts)
         ):
-            yield bucket, (batch, rows_b, starts_b, keys_b, names if keep_first else None)
+            chunk = (batch, rows_b, starts_b, keys_b, names if keep_first else None)
+            yield _shuffled((bucket, chunk))
 
 
 def _window_counts(keep_first: bool):
