@@ -352,7 +352,7 @@ class ExactSubstring:
     min_chars_after: int = 20  # RefinedWeb App. G.3.2: drop if < 20 characters remain
     hot_key_fanout: int = 16  # choice: each bucket's counting spread over 16 combiners first
     # choice: shuffle keys; a bucket's distinct keys sit in one worker's memory, about
-    # 4 bytes per corpus token over all buckets (keep_first: 8), so buckets >= that / RAM.
+    # 5 bytes per corpus token over all buckets (keep_first: 15), so buckets >= that / RAM.
     buckets: int = 64
     tokenizer: str = DEFAULT_TOKENIZER  # as the output shards
     span_samples: int = 20  # choice: removed spans kept for the report
