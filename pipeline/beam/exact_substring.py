@@ -78,15 +78,19 @@ def _nbytes(value) -> int:
 class _Stage(_Counting):
     """Shared by the stage's DoFns: the parameters and a per-worker tokenizer."""
 
-    def __init__(self, stage: ExactSubstring):
+    def __init__(self, stage: ExactSubstring, hand_on_ids: bool = False):
         self.stage = stage
+        self.hand_on_ids = hand_on_ids
 
     def setup(self):
         self.tokenizer = span_tokenizer(self.stage.tokenizer)
 
-    def _out(self, doc: Document) -> Document:
+    def _out(self, doc: Document, ids: np.ndarray | None = None) -> Document:
         self.counts[("stage", NAME, "out")] += 1
         self.counts[("stage", NAME, "words_out")] += len(doc.text.split())
+        if ids is not None and self.hand_on_ids:
+            # The text is unchanged: its ids are what the output tokenizer would compute.
+            return doc.replace(input_ids=ids.tolist())
         return doc
 
 
@@ -120,7 +124,7 @@ class Fingerprint(_Stage):
             counts[("dedup", NAME, "tokens_in")] += len(ids)
             counts[("dedup", NAME, "windows_all")] += max(len(ids) - self.stage.min_tokens + 1, 0)
             if len(picked) == 0:  # too short to hold a window: cannot be cut
-                yield TaggedOutput("untouched", self._out(doc))
+                yield TaggedOutput("untouched", self._out(doc, ids))
                 continue
             counts[("dedup", NAME, "fingerprints")] += len(picked)
             doc_rows.append(np.full(len(picked), len(docs), dtype=np.int32))
@@ -245,7 +249,7 @@ class Cut(_Stage):
         for row, doc in enumerate(docs):
             starts = flagged.get(row)
             if starts is None:
-                yield self._out(doc)
+                yield self._out(doc, ids_list[row])
             else:
                 yield from self.cut(doc, ids_list[row], starts)
 
@@ -291,14 +295,20 @@ class WriteSpans(beam.DoFn):
         yield SPANS_FILE
 
 
-def exact_substring(docs, stage: ExactSubstring, output: str | None = None):
-    """The stage on `docs`: (kept documents, stats, dropped samples, errors) PCollections."""
+def exact_substring(
+    docs, stage: ExactSubstring, output: str | None = None, hand_on_ids: bool = False
+):
+    """The stage on `docs`: (kept documents, stats, dropped samples, errors) PCollections.
+
+    With `hand_on_ids`, documents left uncut carry their token ids (no EOS) in input_ids, for
+    a following tokenize stage with the same tokenizer to reuse.
+    """
     keep_first = stage.mode == KEEP_FIRST
     first = (
         docs
         | "ExactSubstr batch" >> beam.BatchElements(min_batch_size=16, max_batch_size=1024)
         | "ExactSubstr fingerprint"
-        >> beam.ParDo(Fingerprint(stage)).with_outputs(
+        >> beam.ParDo(Fingerprint(stage, hand_on_ids)).with_outputs(
             STATS, ERRORS, "grams", "ids", "untouched", main="docs"
         )
     )
@@ -323,7 +333,7 @@ def exact_substring(docs, stage: ExactSubstring, output: str | None = None):
         {"doc": first.docs, "start": flagged}
         | "ExactSubstr docs with flags" >> beam.CoGroupByKey()
         | "ExactSubstr cut"
-        >> beam.ParDo(Cut(stage)).with_outputs(STATS, DROPPED, "spans", main="docs")
+        >> beam.ParDo(Cut(stage, hand_on_ids)).with_outputs(STATS, DROPPED, "spans", main="docs")
     )
     if output is not None:
         _ = (
@@ -349,7 +359,11 @@ def add_exact_substring(docs, spec, stats: list, dropped: list, errors: list):
     if NAME in spec.skip:
         return docs
     stage = stage_from_config(spec.config, spec.tokenizer)
-    docs, stage_stats, stage_dropped, stage_errors = exact_substring(docs, stage, spec.output)
+    # Token ids are handed on only to a tokenize stage that would compute the same ones.
+    hand_on = "tokenize" not in spec.skip and stage.tokenizer == spec.tokenizer
+    docs, stage_stats, stage_dropped, stage_errors = exact_substring(
+        docs, stage, spec.output, hand_on
+    )
     stats.append(stage_stats)
     dropped.append(stage_dropped)
     errors.append(stage_errors)
