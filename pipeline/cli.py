@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 
@@ -13,12 +14,16 @@ from pipeline import __version__
 from pipeline.beam.io import InputError
 from pipeline.config import Config, ConfigError, default_text
 from pipeline.report import MergeError
-from pipeline.stages import DOCUMENT_STAGES, REQUIRED_STAGES
+from pipeline.stages import DEDUP_STAGES, DOCUMENT_STAGES, REQUIRED_STAGES
 from pipeline.tokenizer import TokenizerError, load_tokenizer
 
-SKIPPABLE = tuple(s for s in DOCUMENT_STAGES if s not in REQUIRED_STAGES) + (
-    "exact_substring",
-    "tokenize",
+# Dedup stages in run order; exact_substring runs between minhash and url_dedup.
+SKIPPABLE = (
+    tuple(s for s in DOCUMENT_STAGES if s not in REQUIRED_STAGES)
+    + DEDUP_STAGES[:2]
+    + ("exact_substring",)
+    + DEDUP_STAGES[2:]
+    + ("tokenize",)
 )
 # Local default: the portable in-process runner, named directly because the DirectRunner
 # first tries to download Prism.
@@ -144,10 +149,22 @@ def _beam_options(extra: list[str]):
     return options
 
 
-def command_run(args, extra: list[str]) -> int:
-    from pipeline.beam.io import COMMONCRAWL_BASE, check_output, expand_inputs
+def _stray_values(extra: list[str]) -> list[str]:
+    """Words in `extra` that are neither an option nor the value of the option before them."""
+    stray = []
+    for index, arg in enumerate(extra):
+        previous = extra[index - 1] if index else ""
+        if not arg.startswith("-") and not (previous.startswith("--") and "=" not in previous):
+            stray.append(arg)
+    return stray
 
-    unknown = [a for a in extra if not a.startswith("--")]
+
+def command_run(args, extra: list[str]) -> int:
+    from apache_beam.options.pipeline_options import TestOptions
+
+    from pipeline.beam.io import COMMONCRAWL_BASE, check_output, expand_inputs, is_local
+
+    unknown = _stray_values(extra)
     if unknown:
         raise UsageError(f"unexpected argument(s): {' '.join(unknown)}")
     config = Config.load(args.config, _overrides(args))
@@ -155,32 +172,38 @@ def command_run(args, extra: list[str]) -> int:
     tokenizer = config.section("tokenize")["tokenizer"]
     if "tokenize" not in skip:
         load_tokenizer(tokenizer)  # fail now, not on a worker an hour later
-    if not any(a.startswith("--runner") for a in extra) and "://" not in args.output:
+    options = _beam_options(extra)
+    # A dry run only builds the job: it must not need (or touch) the output's storage.
+    dry_run = bool(options.view_as(TestOptions).dry_run)
+    if is_local(args.output):
         args.output = os.path.abspath(args.output)
-        os.makedirs(args.output, exist_ok=True)
     files = expand_inputs(args.input, args.cc_base_url or COMMONCRAWL_BASE)
-    check_output(args.output, args.overwrite)
+    if not dry_run:
+        check_output(args.output, args.overwrite)
     log.info(
-        "macrodata %s: %d input file(s) -> %s (config %s)",
+        "macrodata %s: %d input file(s) -> %s (config %s)%s",
         __version__,
         len(files),
         args.output,
         config.digest(),
+        " [dry run]" if dry_run else "",
     )
-    return _execute(files, args, config, skip, tokenizer, extra)
+    return _execute(files, args, config, skip, tokenizer, options, dry_run)
 
 
-def _execute(files, args, config, skip, tokenizer, extra) -> int:
+def _execute(files, args, config, skip, tokenizer, options, dry_run: bool) -> int:
     import apache_beam as beam
     from apache_beam.options.pipeline_options import StandardOptions
 
+    from pipeline.beam.io import is_local, publish_run, staging_dir
     from pipeline.beam.run import RunSpec, build
 
-    options = _beam_options(extra)
     runner = options.view_as(StandardOptions).runner or LOCAL_RUNNER
+    # Local runs write to a sibling staging directory that replaces --output only on success.
+    staging = staging_dir(args.output) if is_local(args.output) and not dry_run else None
     spec = RunSpec(
         files=files,
-        output=args.output,
+        output=staging or args.output,
         config=config,
         tokenizer=tokenizer,
         skip=skip,
@@ -192,12 +215,22 @@ def _execute(files, args, config, skip, tokenizer, extra) -> int:
         },
     )
     started = time.monotonic()
-    pipeline = beam.Pipeline(options=options)
-    build(pipeline, spec)
-    result = pipeline.run()
-    result.wait_until_finish()
+    try:
+        pipeline = beam.Pipeline(options=options)
+        build(pipeline, spec)
+        result = pipeline.run()
+        result.wait_until_finish()
+        if staging:
+            publish_run(staging, args.output)
+            staging = None
+    finally:
+        if staging:
+            shutil.rmtree(staging, ignore_errors=True)
     elapsed = time.monotonic() - started
-    if getattr(options.view_as(StandardOptions), "runner", "") == "DataflowRunner":
+    if dry_run:
+        print(f"dry run: job built for {runner}, nothing submitted -> {args.output}")
+        return 0
+    if str(runner) == "DataflowRunner":
         return 0
     _print_summary(args.output, elapsed)
     return 0

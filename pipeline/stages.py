@@ -13,6 +13,8 @@ from pipeline.langid import LanguageID
 
 # Stage names in run order; `macrodata run --skip` and stats.json use these names.
 DOCUMENT_STAGES = ("url_filter", "extract", "language", "repetition", "quality", "line_corrections")
+# Corpus-level dedup stages in run order, after the document stages (pipeline/beam/dedup.py).
+DEDUP_STAGES = ("exact_dedup", "minhash", "url_dedup")
 # Stages that cannot be skipped: later stages need their output.
 REQUIRED_STAGES = ("extract", "language")
 

@@ -90,16 +90,17 @@ def build_stats(
             "tokens": counts.get(("final", "tokens"), 0),
             "words": rows[-1]["words_out"] if rows else 0,
         },
+        # Every mapping in a fixed order: the counters' merge order differs between runs.
         "read": dict(sorted(read.items())),
         "limits": dict(sorted(limits.items())),
         "languages": {
-            phase: dict(sorted(table.items(), key=lambda kv: -kv[1]["documents"]))
-            for phase, table in languages.items()
+            phase: dict(sorted(table.items(), key=lambda kv: (-kv[1]["documents"], kv[0])))
+            for phase, table in sorted(languages.items())
         },
         "dedup": {stage: dict(sorted(table.items())) for stage, table in sorted(dedup.items())},
         "histograms": {
             name: dict(sorted(buckets.items(), key=lambda kv: int(kv[0])))
-            for name, buckets in histograms.items()
+            for name, buckets in sorted(histograms.items())
         },
     }
     stats.update(extra or {})

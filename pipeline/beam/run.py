@@ -12,6 +12,16 @@ from apache_beam.io.filesystems import FileSystems
 
 from dedup.exact_substring import ExactSubstring
 from pipeline import __version__
+from pipeline.beam.dedup import (
+    DEDUP_REASONS,
+    EXACT_DEDUP,
+    MINHASH,
+    URL_DEDUP,
+    MinHashSettings,
+    exact_dedup,
+    minhash_dedup,
+    url_dedup,
+)
 from pipeline.beam.exact_substring import add_exact_substring
 from pipeline.beam.sink import Tokenize, parquet_schema, shard_name, write_shard, write_shards
 from pipeline.beam.transforms import (
@@ -29,7 +39,7 @@ from pipeline.beam.transforms import (
 )
 from pipeline.config import Config
 from pipeline.report import pick_samples, render_report
-from pipeline.stages import build_stages
+from pipeline.stages import DEDUP_STAGES, build_stages
 from pipeline.stats import build_stats, check_funnel, merge_counters
 from pipeline.tokenizer import load_tokenizer
 from pipeline.warc import READ_REASONS, ReadLimits
@@ -54,8 +64,14 @@ def stage_plan(spec: RunSpec) -> list[tuple[str, tuple[str, ...]]]:
     plan = [(READ_STAGE, READ_REASONS)]
     for stage in build_stages(spec.config, spec.skip):
         plan.append((stage.name, stage.reasons + (PROCESSING_ERROR,)))
+    # Corpus-level dedup in run order: exact_dedup, minhash, exact_substring, url_dedup.
+    for name in DEDUP_STAGES[:2]:
+        if name not in spec.skip:
+            plan.append((name, DEDUP_REASONS[name]))
     if ExactSubstring.name not in spec.skip:
         plan.append((ExactSubstring.name, ExactSubstring.reasons + (PROCESSING_ERROR,)))
+    if URL_DEDUP not in spec.skip:
+        plan.append((URL_DEDUP, DEDUP_REASONS[URL_DEDUP]))
     if "tokenize" not in spec.skip:
         plan.append(("tokenize", ()))
     return plan
@@ -88,7 +104,23 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
         errors.append(stage_errors)
         signals.extend(s for s in stage.signals if s not in signals)
 
+    # Corpus-level dedup, in DEDUP_STAGES order: exact copies first (cheap), then near copies,
+    # then repeated spans, then one capture per URL.
+    audit = pipeline | "No dedup audit" >> beam.Create([])
+    if EXACT_DEDUP not in spec.skip:
+        docs, stage_stats, stage_dropped = exact_dedup(docs)
+        stats.append(stage_stats)
+        dropped.append(stage_dropped)
+    if MINHASH not in spec.skip:
+        settings = MinHashSettings.from_config(config.section("dedup"))
+        docs, minhash_stats, stage_dropped, audit = minhash_dedup(docs, settings)
+        stats.extend(minhash_stats)
+        dropped.append(stage_dropped)
     docs = add_exact_substring(docs, spec, stats, dropped, errors)
+    if URL_DEDUP not in spec.skip:
+        docs, stage_stats, stage_dropped = url_dedup(docs)
+        stats.append(stage_stats)
+        dropped.append(stage_dropped)
 
     if "tokenize" not in spec.skip:
         tokenize = config.section("tokenize")
@@ -130,6 +162,7 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
             beam.pvalue.AsSingleton(kept_domains),
             beam.pvalue.AsSingleton(dropped_domains),
             beam.pvalue.AsList(samples),
+            beam.pvalue.AsList(audit),
         )
     )
 
@@ -153,7 +186,9 @@ class Finalize(beam.DoFn):
         self.plan = plan
         self.signals = signals
 
-    def process(self, _, counts, shards, shard_count, kept_domains, dropped_domains, samples):
+    def process(
+        self, _, counts, shards, shard_count, kept_domains, dropped_domains, samples, audit
+    ):
         spec = self.spec
         shards = sorted(shards, key=lambda s: s["path"])
         written = {s["path"] for s in shards}
@@ -187,6 +222,9 @@ class Finalize(beam.DoFn):
                 },
             },
         )
+        if MINHASH not in spec.skip:
+            # The report's "Sampled merged pairs" table reads stats["minhash"]["pairs"].
+            stats[MINHASH] = {"pairs": sorted(audit, key=lambda p: p["dropped_id"])}
         if "tokenize" in spec.skip:
             stats["final"]["tokens"] = 0
         check_funnel(stats)
@@ -205,10 +243,11 @@ class Finalize(beam.DoFn):
             "skipped_stages": sorted(spec.skip),
         }
         _write_text(spec.output, "stats.json", json.dumps(stats, indent=2, sort_keys=False))
-        _write_text(spec.output, "manifest.json", json.dumps(manifest, indent=2))
         _write_text(spec.output, "report.html", render_report(stats, pick_samples(dict(samples))))
         if not FileSystems.exists(FileSystems.join(spec.output, "errors", "errors.jsonl")):
             _write_text(spec.output, "errors/errors.jsonl", "")
+        # Last: a manifest marks a complete run (object stores have no atomic directory swap).
+        _write_text(spec.output, "manifest.json", json.dumps(manifest, indent=2))
         yield stats
 
 

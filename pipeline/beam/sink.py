@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.beam.transforms import _Counting
+from pipeline.beam.transforms import _Counting, _Progress
 from pipeline.document import Document
 from pipeline.stats import length_bucket
 from pipeline.tokenizer import load_tokenizer
@@ -58,8 +58,10 @@ class Tokenize(_Counting):
 
     def setup(self):
         self.tokenizer = load_tokenizer(self.spec)
+        self.progress = _Progress("documents kept and tokenized")
 
     def process(self, batch: list[Document]):
+        self.progress.tick(len(batch))
         started = time.perf_counter()
         # Documents the exact_substring stage left uncut carry ids from the same tokenizer.
         fresh = [d.text for d in batch if d.input_ids is None]
@@ -110,7 +112,8 @@ class WriteShard(beam.DoFn):
 
     def process(self, item, count: int):
         index, rows = item
-        rows = sorted(rows, key=lambda r: r["id"])
+        # The source breaks ties: one record read from two copies of a file has one id.
+        rows = sorted(rows, key=lambda r: (r["id"], r["source"]))
         yield write_shard(self.output, index, count, rows, parquet_schema(self.signals))
 
 

@@ -234,14 +234,18 @@ def write_dropped_samples(dropped, output: str, per_reason: int):
 
     Returns the (stage/reason, samples) pairs, for the report.
     """
+    # The source breaks rank ties (one record in two copies of a file), whatever the order.
     sampled = dropped | "Sample dropped" >> beam.combiners.Top.PerKey(
-        per_reason, key=lambda s: s["rank"], reverse=True
+        per_reason, key=lambda s: (s["rank"], s["source"]), reverse=True
     )
     _ = (
         sampled
         | "Name samples"
         >> beam.MapTuple(
-            lambda key, samples: (f"dropped/{key}.jsonl", sorted(samples, key=lambda s: s["rank"]))
+            lambda key, samples: (
+                f"dropped/{key}.jsonl",
+                sorted(samples, key=lambda s: (s["rank"], s["source"])),
+            )
         )
         | "Write samples" >> beam.ParDo(WriteJsonLines(output))
     )

@@ -9,14 +9,20 @@ import os
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.cli import main
+from pipeline.cli import SKIPPABLE, main
 from pipeline.stats import check_funnel
 from pipeline.warc import READ_REASONS
 from tests.hostile import make_corpus
 
+# Reading is under test: the dedup stages would rightly collapse the good records that the
+# damaged files and their clean twin share.
+DEDUP_STAGES = ",".join(
+    s for s in SKIPPABLE if s in {"exact_dedup", "minhash", "exact_substring", "url_dedup"}
+)
+
 
 def run(inputs: list[str], output: str) -> tuple[dict, dict[str, str]]:
-    args = ["run", "--output", output, "--languages", "all", "--overwrite"]
+    args = ["run", "--output", output, "--languages", "all", "--overwrite", "--skip", DEDUP_STAGES]
     for pattern in inputs:
         args += ["--input", pattern]
     assert main(args) == 0

@@ -136,7 +136,8 @@ def test_stage_is_planned_before_tokenize_and_configurable():
     config = Config.load(overrides={"exact_substring.mode": "keep_first"})
     spec = RunSpec(files=[], output="", config=config, tokenizer="tiktoken:o200k_base")
     names = [name for name, _ in stage_plan(spec)]
-    assert names[-2:] == [NAME, "tokenize"]
+    # RefinedWeb order: MinHash, then exact substrings; URL dedup across parts comes last.
+    assert names[-5:] == ["exact_dedup", "minhash", NAME, "url_dedup", "tokenize"]
     skipped = RunSpec([], "", config, "tiktoken:o200k_base", skip=frozenset({NAME}))
     assert NAME not in [name for name, _ in stage_plan(skipped)] and NAME in SKIPPABLE
     stage = stage_from_config(config, spec.tokenizer)

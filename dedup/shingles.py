@@ -1,0 +1,99 @@
+"""Word n-gram shingles of normalised text as 64-bit hashes (numpy)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from dedup.normalize import normalize
+from filters.text import split_words
+
+MASK64 = (1 << 64) - 1
+# Odd 64-bit multipliers, one per n-gram position (digits of pi and e; any odd constants do).
+_POSITION = np.array(
+    [
+        0x243F6A8885A308D3,
+        0x13198A2E03707345,
+        0xA4093822299F31D1,
+        0x082EFA98EC4E6C89,
+        0x452821E638D01377,
+        0xBE5466CF34E90C6D,
+        0xC0AC29B7C97C50DD,
+        0x3F84D5B5B5470917,
+        0x9216D5D98979FB1B,
+        0xB7E151628AED2A6B,
+        0xBF7158809CF4F3C7,
+        0x62E7160F38B4DA57,
+        0xA784D9045190CFEF,
+        0x324E7738926CFBE5,
+        0xF4BF8D8D8C31D763,
+        0xDA06C80ABB1185EB,
+    ],
+    dtype=np.uint64,
+)
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every input bit affects every output bit."""
+    x = x.astype(np.uint64, copy=True)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def word_hash(word: str) -> int:
+    """A stable 64-bit hash of one word (the same on every worker and run)."""
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def combine(columns: np.ndarray) -> np.ndarray:
+    """Hash rows of 64-bit values (shape (..., n)) into one 64-bit value each."""
+    n = columns.shape[-1]
+    if n > len(_POSITION):
+        raise ValueError(f"at most {len(_POSITION)} values per row, got {n}")
+    with np.errstate(over="ignore"):
+        acc = (columns * _POSITION[:n]).sum(axis=-1, dtype=np.uint64)
+    return mix64(acc)
+
+
+def hash_words(words: list[str], ngram: int = 5, cache: dict | None = None) -> np.ndarray:
+    """Sorted unique hashes of the word n-grams; a text shorter than n is one shingle."""
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    cache = {} if cache is None else cache
+    values = []
+    for word in words:
+        value = cache.get(word)
+        if value is None:
+            value = cache[word] = word_hash(word)
+        values.append(value)
+    ids = np.array(values, dtype=np.uint64)
+    if len(ids) < ngram:
+        return combine(ids[None, :])
+    windows = np.lib.stride_tricks.sliding_window_view(ids, ngram)
+    return np.unique(combine(windows))
+
+
+def shingle_hashes(text: str, ngram: int = 5, cache: dict | None = None) -> np.ndarray:
+    """Hashes of the unique word n-grams of `text` after RefinedWeb normalisation."""
+    return hash_words(split_words(normalize(text)), ngram, cache)
+
+
+def shingle_set(text: str, ngram: int = 5) -> set[tuple[str, ...]]:
+    """The n-grams themselves (for audits and tests: true Jaccard without hashing)."""
+    words = split_words(normalize(text))
+    if len(words) < ngram:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i : i + ngram]) for i in range(len(words) - ngram + 1)}
+
+
+def jaccard(a: set | np.ndarray, b: set | np.ndarray) -> float:
+    """|a ∩ b| / |a ∪ b| of two shingle sets (1.0 for two empty sets)."""
+    if isinstance(a, np.ndarray):
+        a, b = set(a.tolist()), set(b.tolist())
+    union = len(a | b)
+    return 1.0 if not union else len(a & b) / union

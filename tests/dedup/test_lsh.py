@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from dedup.lsh import candidate_probability, params_for_threshold, threshold_point
+from dedup.minhash import MinHasher, MinHashParams
+from tests.dedup.test_minhash import pair_with_jaccard
+
+
+def test_refinedweb_curve():
+    # RefinedWeb App. G.3.1 quotes 76% at s = 0.75 and 99.4% at s = 0.8 for 450 x 20.
+    assert candidate_probability(0.75, 450, 20) == pytest.approx(0.761, abs=0.001)
+    assert candidate_probability(0.8, 450, 20) == pytest.approx(0.995, abs=0.001)
+    assert threshold_point(450, 20) == pytest.approx(0.737, abs=0.001)
+
+
+@pytest.mark.parametrize(
+    "bands, rows, similarities",
+    [(20, 5, (0.3, 0.5, 0.6, 0.8)), (450, 20, (0.7, 0.75, 0.8))],
+)
+def test_candidate_rate_matches_formula(bands, rows, similarities):
+    hasher = MinHasher(MinHashParams(bands=bands, rows=rows, seed=11))
+    rng = np.random.default_rng(5)
+    trials = 150 if bands == 450 else 400
+    for similarity in similarities:
+        pairs = [pair_with_jaccard(rng, similarity, union=200) for _ in range(trials)]
+        exact = pairs[0][2]
+        sets = [s for a, b, _ in pairs for s in (a, b)]
+        bands_of = hasher.band_hashes(hasher.signatures(sets))
+        hits = (bands_of[0::2] == bands_of[1::2]).any(axis=1).mean()
+        expected = candidate_probability(exact, bands, rows)
+        sigma = np.sqrt(expected * (1 - expected) / trials)
+        assert abs(hits - expected) <= 4 * sigma + 0.01, (similarity, hits, expected)
+
+
+def test_params_for_threshold():
+    bands, rows = params_for_threshold(0.75, 112)
+    assert bands * rows <= 112
+    assert 0.6 < threshold_point(bands, rows) < 0.85
+    bands, rows = params_for_threshold(0.9, 256)
+    assert candidate_probability(0.98, bands, rows) > 0.99
+    assert candidate_probability(0.8, bands, rows) < 0.05

