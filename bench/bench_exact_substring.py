@@ -1,6 +1,6 @@
 """Exact-substring dedup: tokens per CPU-second and shuffle volume vs hashing every window.
 
-Usage: PYTHONPATH=. python bench/bench_exact_substring.py [--corpus DIR] [--copies N]
+Usage: PYTHONPATH=. python bench/bench_exact_substring.py [--corpus DIR] [--mode M] [--repeats N]
 Texts are extracted from the corpus WARCs (trafilatura, as the pipeline does) and cached.
 """
 
@@ -11,11 +11,13 @@ import glob
 import json
 import os
 import resource
+import statistics
 
 import apache_beam as beam
+from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-from dedup.exact_substring import ExactSubstring, SpanTokenizer, find_repeats
+from dedup.exact_substring import ExactSubstring, find_repeats, span_tokenizer
 from pipeline.beam.exact_substring import exact_substring
 from pipeline.document import Document
 from pipeline.extract import ExtractSettings, extract_main_text
@@ -56,25 +58,30 @@ def save_counts(counts, path: str) -> None:
         json.dump([[list(k), v] for k, v in counts.items()], handle)
 
 
-def run_beam(texts: dict[str, str], stage: ExactSubstring | None) -> tuple[float, dict]:
-    """CPU seconds of a local run (the stage, or only create+count when stage is None)."""
+def run_beam(texts: dict[str, str], stage: ExactSubstring | None) -> tuple[float, dict, dict]:
+    """CPU seconds of a local run (the stage, or only create+count when stage is None), its
+    stats counters and its shuffle metrics."""
     docs = [Document(id=d, url="", text=t) for d, t in texts.items()]
     path = "/tmp/macrodata-bench-counts.json"
     started = cpu()
-    with beam.Pipeline(runner=FnApiRunner()) as p:
-        created = p | beam.Create(docs, reshuffle=False)
-        if stage is None:
-            _ = created | beam.combiners.Count.Globally()
-        else:
-            kept, stats, _, _ = exact_substring(created, stage)
-            _ = kept | beam.combiners.Count.Globally()
-            counts_pc = stats | beam.CombineGlobally(merge_counters)
-            _ = counts_pc | beam.Map(save_counts, path)
+    p = beam.Pipeline(runner=FnApiRunner())
+    created = p | beam.Create(docs, reshuffle=False)
+    if stage is None:
+        _ = created | beam.combiners.Count.Globally()
+    else:
+        kept, stats, _, _ = exact_substring(created, stage)
+        _ = kept | beam.combiners.Count.Globally()
+        counts_pc = stats | beam.CombineGlobally(merge_counters)
+        _ = counts_pc | beam.Map(save_counts, path)
+    result = p.run()
+    result.wait_until_finish()
     elapsed = cpu() - started
     if stage is None:
-        return elapsed, {}
+        return elapsed, {}, {}
+    found = result.metrics().query(MetricsFilter().with_namespace(stage.name))["counters"]
+    shuffled = {m.key.metric.name: m.committed for m in found}
     with open(path) as handle:
-        return elapsed, {tuple(k): v for k, v in json.load(handle)}
+        return elapsed, {tuple(k): v for k, v in json.load(handle)}, shuffled
 
 
 def main() -> None:
@@ -82,54 +89,83 @@ def main() -> None:
     parser.add_argument("--corpus", default="/work/shared/corpus")
     parser.add_argument("--cache", default="/tmp/macrodata-bench-texts.json")
     parser.add_argument("--mode", default="all_copies")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")
     args = parser.parse_args()
     texts = load_texts(args.corpus, args.cache)
     stage = ExactSubstring(mode=args.mode)
     print(f"{len(texts)} documents, {sum(map(len, texts.values())) / 1e6:.2f} M characters")
 
-    tokenizer = SpanTokenizer()
-    started = cpu()
-    ids = dict(zip(texts, tokenizer.ids(list(texts.values())), strict=True))
-    tokenize_s = cpu() - started
+    tokenizer = span_tokenizer(stage.tokenizer)  # loaded once, as a worker does
+    tokenize_runs, hashing_runs = [], []
+    for _ in range(args.repeats):
+        started = cpu()
+        ids = dict(zip(texts, tokenizer.ids(list(texts.values())), strict=True))
+        tokenize_runs.append(cpu() - started)
+        started = cpu()
+        intervals, sizes = find_repeats(ids, stage)
+        hashing_runs.append(cpu() - started)
+    tokenize_s, hashing_s = statistics.median(tokenize_runs), statistics.median(hashing_runs)
     tokens = sum(len(i) for i in ids.values())
-    started = cpu()
-    intervals, sizes = find_repeats(ids, stage)
-    hashing_s = cpu() - started
     removed = sum(b - a for iv in intervals.values() for a, b in iv)
     print(f"tokens: {tokens:,}; removed: {removed:,} ({100 * removed / tokens:.2f}%)")
     print(f"tokenize only:         {tokens / tokenize_s / 1e6:6.2f} M tokens/CPU-s")
     print(f"hash+winnow+group:     {tokens / hashing_s / 1e6:6.2f} M tokens/CPU-s (no tokenize)")
 
-    base_s, _ = run_beam(texts, None)
-    stage_s, counts = run_beam(texts, stage)
-    net = stage_s - base_s
+    run_beam(dict(list(texts.items())[:5]), stage)  # imports and per-process caches
+    half = dict(list(texts.items())[: len(texts) // 2])
+    half_tokens = sum(len(ids[d]) for d in half)
+    runs: dict[str, list[float]] = {"base": [], "stage": [], "half base": [], "half stage": []}
+    for _ in range(args.repeats):
+        runs["base"].append(run_beam(texts, None)[0])
+        elapsed, counts, shuffled = run_beam(texts, stage)
+        runs["stage"].append(elapsed)
+        runs["half base"].append(run_beam(half, None)[0])
+        runs["half stage"].append(run_beam(half, stage)[0])
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    net, half_net = med["stage"] - med["base"], med["half stage"] - med["half base"]
     print(
-        f"Beam stage (FnApiRunner, incl. tokenize and shuffles): {tokens / stage_s / 1e6:.2f} "
-        f"M tokens/CPU-s gross ({stage_s:.1f} CPU-s), {tokens / net / 1e6:.2f} net of a "
-        f"create+count pipeline ({base_s:.1f} CPU-s)"
+        f"Beam stage (FnApiRunner, incl. tokenize and shuffles), medians of {args.repeats}: "
+        f"{tokens / med['stage'] / 1e6:.2f} M tokens/CPU-s gross ({med['stage']:.1f} CPU-s), "
+        f"{tokens / net / 1e6:.2f} net of a create+count pipeline ({med['base']:.1f} CPU-s)"
+    )
+    # The slope between half and all of the corpus leaves out what a run pays once whatever
+    # its size (graph construction, worker and tokenizer set-up): the rate at scale.
+    marginal = (tokens - half_tokens) / max(net - half_net, 1e-9)
+    print(
+        f"  marginal (half -> all of the corpus, net): {marginal / 1e6:.2f} M tokens/CPU-s; "
+        f"fixed cost per run ~{net - (tokens / marginal):.1f} CPU-s; without tokenisation "
+        f"(its ids are handed on to the tokenize stage): "
+        f"{1 / max(1 / marginal - tokenize_s / tokens, 1e-12) / 1e6:.2f} M tokens/CPU-s"
     )
 
-    # Shuffle volume: records and bytes of the keyed shuffles, against emitting a 128-bit key
-    # and (doc id, start) for every window. Document shuffles are counted separately.
+    # Shuffle volume. The per-window design this replaces shuffled one record per fingerprint
+    # (twice), repeated fingerprint, candidate window and flagged start, and the documents
+    # twice; here records are numpy arrays per (batch, bucket), measured by Beam metrics
+    # (combiner accumulators, at most one per bucket and bundle, not included).
     entry = DOC_ID_BYTES + POS_BYTES
     windows = sizes["all_windows"]
     fps, cands = sizes["fingerprints"], sizes["candidate_windows"]
     flagged = sum(max(b - a - stage.min_tokens + 1, 0) for iv in intervals.values() for a, b in iv)
-    ours_records = 2 * fps + sizes["repeated_fingerprints"] + cands + flagged
-    ours_bytes = fps * 12 + fps * (8 + entry) + sizes["repeated_fingerprints"] * entry
-    ours_bytes += cands * (16 + entry) + flagged * entry
+    old_records = 2 * fps + sizes["repeated_fingerprints"] + cands + flagged
+    old_bytes = fps * 12 + fps * (8 + entry) + sizes["repeated_fingerprints"] * entry
+    old_bytes += cands * (16 + entry) + flagged * entry
     all_bytes = windows * (16 + entry) + flagged * entry
     print(
         f"windows: {windows:,}; fingerprints: {fps:,} ({100 * fps / windows:.1f}%); "
         f"candidate windows: {cands:,} ({100 * cands / windows:.1f}%)"
     )
-    print(
-        f"keyed shuffle records vs every window: {ours_records:,} / {windows + flagged:,} = "
-        f"{100 * ours_records / (windows + flagged):.1f}%; bytes (est.) "
-        f"{100 * ours_bytes / all_bytes:.1f}%"
-    )
     doc_bytes = sum(len(t.encode()) for t in texts.values()) + 4 * tokens
-    print(f"document shuffles (both designs need the final one): ~{doc_bytes / 1e6:.1f} MB each")
+    print(
+        f"keyed shuffles: {shuffled.get('keyed_records', 0):,} records, "
+        f"{shuffled.get('keyed_bytes', 0) / 1e6:.2f} MB; per-record design (est.): "
+        f"{old_records:,} records, {old_bytes / 1e6:.2f} MB; every window (est.): "
+        f"{windows + flagged:,} records, {all_bytes / 1e6:.2f} MB"
+    )
+    print(
+        f"document shuffles: {shuffled.get('document_records', 0):,} records, "
+        f"{shuffled.get('document_bytes', 0) / 1e6:.2f} MB (text once, token ids twice); "
+        f"per-document design: {2 * len(texts):,} records, ~{2 * doc_bytes / 1e6:.1f} MB"
+    )
     beam_check = {k[2]: v for k, v in counts.items() if k[:2] == ("dedup", "exact_substring")}
     print(f"Beam counters: {beam_check}")
     assert beam_check.get("tokens_removed", 0) == removed, "Beam and in-memory results differ"

@@ -15,6 +15,7 @@ boundary falling inside a multi-byte character never splits it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
@@ -83,12 +84,37 @@ def gram_hashes(ids: np.ndarray, k: int) -> np.ndarray:
 
 
 def winnow(hashes: np.ndarray, w: int) -> np.ndarray:
-    """Sorted positions of the leftmost minimum of every window of `w` consecutive hashes."""
-    if len(hashes) < w:
+    """Sorted positions of the leftmost minimum of every window of `w` consecutive hashes.
+
+    O(n) whatever w (van Herk / Gil-Werman): within blocks of w, running minima from the left
+    and from the right; a window spans at most two blocks, so it is a suffix of one plus a
+    prefix of the next.
+    """
+    n = len(hashes)
+    if n < w:
         return np.zeros(0, dtype=np.int64)
-    windows = np.lib.stride_tricks.sliding_window_view(hashes, w)
-    picked = windows.argmin(axis=1) + np.arange(len(windows))
-    return np.unique(picked)
+    blocks = -(-n // w)
+    padded = np.full(blocks * w, np.iinfo(np.uint64).max, dtype=np.uint64)
+    padded[:n] = hashes
+    grid = padded.reshape(blocks, w)
+    at = np.arange(blocks * w, dtype=np.int64).reshape(blocks, w)
+    # From the left: the minimum so far and where it first appeared (a strict drop moves it).
+    pre = np.minimum.accumulate(grid, axis=1)
+    drop = np.ones_like(grid, dtype=bool)
+    drop[:, 1:] = pre[:, 1:] < pre[:, :-1]
+    pre_at = np.maximum.accumulate(np.where(drop, at, 0), axis=1)
+    # From the right: a position equal to its suffix minimum is that minimum's leftmost place.
+    suf = np.minimum.accumulate(grid[:, ::-1], axis=1)[:, ::-1]
+    own = grid == suf
+    suf_at = np.minimum.accumulate(np.where(own, at, blocks * w)[:, ::-1], axis=1)[:, ::-1]
+    starts = np.arange(n - w + 1)
+    left, right = suf.ravel()[starts], pre.ravel()[starts + w - 1]
+    # Ties go to the left part, which holds the earlier positions.
+    picked = np.where(left <= right, suf_at.ravel()[starts], pre_at.ravel()[starts + w - 1])
+    # The picks never move left as the window slides, so they come out sorted.
+    keep = np.ones(len(picked), dtype=bool)
+    keep[1:] = picked[1:] != picked[:-1]
+    return picked[keep]
 
 
 def candidate_starts(grams: np.ndarray, n: int, k: int, length: int) -> np.ndarray:
@@ -109,14 +135,97 @@ def candidate_starts(grams: np.ndarray, n: int, k: int, length: int) -> np.ndarr
     return np.flatnonzero(np.cumsum(marks[:-1]) > 0)
 
 
+WINDOW_KEY = np.dtype([("hi", "<u8"), ("lo", "<u8")])  # 128 bits; sorts as (hi, lo)
+
+
+def window_hashes(ids: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+    """128-bit keys (two independent 64-bit hashes) of the windows at `starts`, as WINDOW_KEY."""
+    keys = np.zeros(len(starts), dtype=WINDOW_KEY)
+    if len(starts):
+        keys["hi"] = RollingHash(ids, 0).spans(starts, length)
+        keys["lo"] = RollingHash(ids, 1).spans(starts, length)
+    return keys
+
+
 def window_keys(ids: np.ndarray, starts: np.ndarray, length: int) -> list[bytes]:
-    """128-bit keys (two independent 64-bit hashes) of the windows at `starts`."""
-    if len(starts) == 0:
-        return []
-    first = RollingHash(ids, 0).spans(starts, length)
-    second = RollingHash(ids, 1).spans(starts, length)
-    packed = np.stack([first, second], axis=1).astype("<u8").tobytes()
+    """128-bit keys of the windows at `starts`, as 16-byte strings."""
+    packed = window_hashes(ids, starts, length).tobytes()
     return [packed[i : i + 16] for i in range(0, len(packed), 16)]
+
+
+def bucket_of(keys: np.ndarray, buckets: int) -> np.ndarray:
+    """The shuffle bucket of each key (64-bit hashes, or WINDOW_KEY by its high half)."""
+    hashes = keys["hi"] if keys.dtype == WINDOW_KEY else keys
+    return (hashes % np.uint64(buckets)).astype(np.int64)
+
+
+def split_by(groups: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(group, row indices) for each distinct value of `groups`, rows in their order."""
+    order = np.argsort(groups, kind="stable")
+    values = groups[order]
+    heads = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else []
+    for head, end in zip(heads, [*heads[1:], len(values)], strict=True):
+        yield int(values[head]), order[head:end]
+
+
+@dataclass(frozen=True)
+class KeyCounts:
+    """Distinct keys, sorted, with their number of occurrences capped at 2.
+
+    With `names`, also each key's first occurrence by (document id, position): what
+    keep_first spares. Merging is associative, so it serves as a combiner accumulator, and a
+    key seen millions of times still takes one row.
+    """
+
+    keys: np.ndarray
+    counts: np.ndarray
+    names: np.ndarray | None = None
+    positions: np.ndarray | None = None
+
+    @staticmethod
+    def of(keys: np.ndarray, names=None, positions=None) -> KeyCounts:
+        """The counts of one batch of occurrences."""
+        return KeyCounts(keys, np.ones(len(keys), dtype=np.uint8), names, positions)
+
+    @staticmethod
+    def merge(parts: list[KeyCounts]) -> KeyCounts:
+        """One KeyCounts for all `parts` (at least one)."""
+        keys = np.concatenate([p.keys for p in parts])
+        counts = np.concatenate([p.counts for p in parts])
+        names = positions = None
+        # lexsort on the fields: sorting a structured array directly is several times slower.
+        columns = [keys["lo"], keys["hi"]] if keys.dtype == WINDOW_KEY else [keys]
+        if parts[0].names is not None:
+            names = np.concatenate([p.names for p in parts])
+            positions = np.concatenate([p.positions for p in parts])
+            columns = [positions, names, *columns]
+        order = np.lexsort(columns)
+        keys = keys[order]
+        heads = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else order[:0]
+        summed = np.add.reduceat(counts[order].astype(np.int64), heads) if len(heads) else counts
+        counts = np.minimum(summed, 2).astype(np.uint8)
+        if names is not None:
+            names, positions = names[order][heads], positions[order][heads]
+        return KeyCounts(keys[heads], counts, names, positions)
+
+    def repeated(self) -> KeyCounts:
+        """Only the keys seen twice or more."""
+        twice = self.counts >= 2
+        if self.names is None:
+            return KeyCounts(self.keys[twice], self.counts[twice])
+        return KeyCounts(
+            self.keys[twice], self.counts[twice], self.names[twice], self.positions[twice]
+        )
+
+    def hits(self, keys: np.ndarray, names=None, positions=None) -> np.ndarray:
+        """Mask of the occurrences whose key is here (and, with names, not its first one)."""
+        if len(self.keys) == 0 or len(keys) == 0:
+            return np.zeros(len(keys), dtype=bool)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        hit = self.keys[at] == keys
+        if self.names is not None:
+            hit &= (self.names[at] != names) | (self.positions[at] != positions)
+        return hit
 
 
 def union_intervals(starts: np.ndarray, length: int) -> list[tuple[int, int]]:
@@ -148,6 +257,12 @@ class Tokens:
     floor: np.ndarray
 
 
+@functools.cache
+def span_tokenizer(spec: str = DEFAULT_TOKENIZER) -> SpanTokenizer:
+    """One SpanTokenizer per spec and process: building one takes about a second."""
+    return SpanTokenizer(spec)
+
+
 class SpanTokenizer:
     """Token ids with character offsets for each token boundary (tiktoken specs only)."""
 
@@ -157,9 +272,16 @@ class SpanTokenizer:
             raise ValueError(f"exact_substring needs a tiktoken tokenizer (byte offsets): {spec}")
         self.encoding = tokenizer.backend
         lengths = np.zeros(self.encoding.max_token_value + 1, dtype=np.int64)
-        for token in range(len(lengths)):
-            with contextlib.suppress(KeyError):  # holes in the id space
-                lengths[token] = len(self.encoding.decode_single_token_bytes(token))
+        ranks = getattr(self.encoding, "_mergeable_ranks", None)
+        if isinstance(ranks, dict):  # ten times faster than decoding every id
+            for token_bytes, token in ranks.items():
+                lengths[token] = len(token_bytes)
+            for special in self.encoding.special_tokens_set:
+                lengths[self.encoding.encode_single_token(special)] = len(special.encode())
+        else:
+            for token in range(len(lengths)):
+                with contextlib.suppress(KeyError):  # holes in the id space
+                    lengths[token] = len(self.encoding.decode_single_token_bytes(token))
         self.byte_lengths = lengths
 
     def ids(self, texts: list[str]) -> list[np.ndarray]:
@@ -228,7 +350,10 @@ class ExactSubstring:
     w: int = 26  # choice: every 50-token window holds one full winnowing window
     mode: str = ALL_COPIES  # Lee et al. / RefinedWeb cut every copy
     min_chars_after: int = 20  # RefinedWeb App. G.3.2: drop if < 20 characters remain
-    hot_key_fanout: int = 16  # choice: spreads boilerplate fingerprints over 16 combiners
+    hot_key_fanout: int = 16  # choice: each bucket's counting spread over 16 combiners first
+    # choice: shuffle keys; a bucket's distinct keys sit in one worker's memory, about
+    # 5 bytes per corpus token over all buckets (keep_first: 15), so buckets >= that / RAM.
+    buckets: int = 64
     tokenizer: str = DEFAULT_TOKENIZER  # as the output shards
     span_samples: int = 20  # choice: removed spans kept for the report
 
@@ -237,6 +362,8 @@ class ExactSubstring:
             raise ValueError(f"exact_substring.mode must be one of {MODES}, not {self.mode!r}")
         if not 1 <= self.k <= self.min_tokens or self.w < 1:
             raise ValueError("exact_substring needs 1 <= k <= min_tokens and w >= 1")
+        if self.buckets < 1:
+            raise ValueError("exact_substring needs buckets >= 1")
         if self.k + self.w - 1 > self.min_tokens:
             # Otherwise a repeated window might hold no full winnowing window: missed repeats.
             raise ValueError("exact_substring needs k + w - 1 <= min_tokens")

@@ -1,11 +1,15 @@
 """Exact-substring dedup as Beam shuffles: winnowed fingerprints, candidate windows, cut.
 
-The graph (see dedup/exact_substring.py for why it is exact):
-  documents -> tokens, winnowed 25-gram fingerprints (fp, (doc id, q))
-  fingerprints -> count per fp (hot-key fan-out) -> repeated fps -> repeated (doc id, q)
-  (doc, repeated q) by doc id -> 128-bit keys of the candidate 50-token windows
-  windows grouped by key -> flagged (doc id, start) -> (doc, starts) by doc id -> cut, drop.
-Documents without a repeated fingerprint leave the stage after the first join, untouched.
+The graph (see dedup/exact_substring.py for why it is exact). Records are numpy arrays per
+(batch of documents, hash bucket), not one element per fingerprint or window: a batch is keyed
+by its first document id, a bucket is a hash modulo `buckets`.
+  batches -> token ids and winnowed 25-gram fingerprints, per bucket
+  fingerprints -> distinct ones counted per bucket (a combiner: hot keys take one row)
+  (repeated fps, fingerprints) by bucket -> repeated (document, q) per batch
+  (token ids, repeated q) by batch -> 128-bit keys of the candidate 50-token windows, per bucket
+  windows -> counted per bucket; (repeated windows, windows) by bucket -> flagged starts per batch
+  (documents, flagged starts) by batch -> cut, drop.
+Documents travel through one shuffle; token ids through two (no re-tokenising).
 """
 
 from __future__ import annotations
@@ -15,16 +19,23 @@ import json
 import apache_beam as beam
 import numpy as np
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 
 from dedup.exact_substring import (
+    KEEP_FIRST,
     TOO_SHORT,
     ExactSubstring,
-    SpanTokenizer,
+    KeyCounts,
+    bucket_of,
+    candidate_starts,
     cut_text,
     kept_enough,
     span_rank,
+    span_tokenizer,
+    split_by,
     union_intervals,
+    window_hashes,
 )
 from pipeline.beam.transforms import (
     DROPPED,
@@ -40,29 +51,57 @@ from pipeline.document import Document
 NAME = ExactSubstring.name
 SPANS_FILE = "exact_substring_spans.json"
 SPAN_CHARS = 500
+# Beam metrics (not stats.json) of what the stage shuffles, read by the benchmark.
+KEYED_RECORDS = Metrics.counter(NAME, "keyed_records")
+KEYED_BYTES = Metrics.counter(NAME, "keyed_bytes")
+DOC_RECORDS = Metrics.counter(NAME, "document_records")
+DOC_BYTES = Metrics.counter(NAME, "document_bytes")
 
 
-def _ids(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype=np.uint32)
+def _shuffled(record, counter=KEYED_RECORDS, size=KEYED_BYTES):
+    """Counts one shuffled record of numpy arrays (and documents' text) and passes it on."""
+    counter.inc()
+    size.inc(sum(_nbytes(v) for v in record[1]))
+    return record
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, list):
+        return sum(_nbytes(v) for v in value)
+    if isinstance(value, Document):
+        return len(value.text.encode("utf-8"))
+    return len(value) if isinstance(value, str | bytes) else 0
 
 
 class _Stage(_Counting):
     """Shared by the stage's DoFns: the parameters and a per-worker tokenizer."""
 
-    def __init__(self, stage: ExactSubstring):
+    def __init__(self, stage: ExactSubstring, hand_on_ids: bool = False):
         self.stage = stage
+        self.hand_on_ids = hand_on_ids
 
     def setup(self):
-        self.tokenizer = SpanTokenizer(self.stage.tokenizer)
+        self.tokenizer = span_tokenizer(self.stage.tokenizer)
 
-    def _out(self, doc: Document) -> Document:
+    def _out(self, doc: Document, ids: np.ndarray | None = None) -> Document:
         self.counts[("stage", NAME, "out")] += 1
         self.counts[("stage", NAME, "words_out")] += len(doc.text.split())
+        if ids is not None and self.hand_on_ids:
+            # The text is unchanged: its ids are what the output tokenizer would compute.
+            return doc.replace(input_ids=ids.tolist())
         return doc
 
 
+def _per_bucket(batch: str, keys: np.ndarray, buckets: int, *columns):
+    """(bucket, (batch, *columns, keys)) records: the rows of one batch split by key bucket."""
+    for bucket, at in split_by(bucket_of(keys, buckets)):
+        yield bucket, (batch, *(c[at] for c in columns), keys[at])
+
+
 class Fingerprint(_Stage):
-    """A batch of documents -> (doc id, (doc, ids)) and winnowed (fp, (doc id, q))."""
+    """A batch of documents -> (batch, (docs, ids)) and per bucket its winnowed fingerprints."""
 
     def process(self, batch: list[Document]):
         counts = self.counts
@@ -71,11 +110,12 @@ class Fingerprint(_Stage):
             encoded = self.tokenizer.ids([d.text for d in batch])
         except Exception:  # find the bad document one at a time
             encoded = [None] * len(batch)
+        docs, ids_list, doc_rows, positions, hashes = [], [], [], [], []
         for doc, ids in zip(batch, encoded, strict=True):
             try:
                 if ids is None:
                     ids = self.tokenizer.ids([doc.text])[0]
-                positions, hashes = self.stage.fingerprints(ids)
+                picked, picked_hashes = self.stage.fingerprints(ids)
             except Exception as error:  # one bad document must not stop the run
                 counts[("stage", NAME, "dropped", PROCESSING_ERROR)] += 1
                 record = _error(doc.source, -1, PROCESSING_ERROR, error)
@@ -83,50 +123,140 @@ class Fingerprint(_Stage):
                 continue
             counts[("dedup", NAME, "tokens_in")] += len(ids)
             counts[("dedup", NAME, "windows_all")] += max(len(ids) - self.stage.min_tokens + 1, 0)
-            if len(positions) == 0:  # too short to hold a window: cannot be cut
-                yield TaggedOutput("untouched", self._out(doc))
+            if len(picked) == 0:  # too short to hold a window: cannot be cut
+                yield TaggedOutput("untouched", self._out(doc, ids))
                 continue
-            counts[("dedup", NAME, "fingerprints")] += len(positions)
-            for q, h in zip(positions.tolist(), hashes.tolist(), strict=True):
-                yield TaggedOutput("grams", (h, (doc.id, q)))
-            yield doc.id, (doc, ids.tobytes())
+            counts[("dedup", NAME, "fingerprints")] += len(picked)
+            doc_rows.append(np.full(len(picked), len(docs), dtype=np.int32))
+            positions.append(picked.astype(np.int32))
+            hashes.append(picked_hashes)
+            docs.append(doc)
+            ids_list.append(ids)
+        if not docs:
+            return
+        key = docs[0].id
+        yield _shuffled((key, (docs, ids_list)), DOC_RECORDS, DOC_BYTES)
+        names = np.array([d.id.encode("utf-8") for d in docs])
+        yield TaggedOutput("ids", _shuffled((key, (names, ids_list)), DOC_RECORDS, DOC_BYTES))
+        rows, grams = np.concatenate(doc_rows), np.concatenate(hashes)
+        for record in _per_bucket(key, grams, self.stage.buckets, rows, np.concatenate(positions)):
+            yield TaggedOutput("grams", _shuffled(record))
 
 
-def _repeated_positions(item):
-    """(fp, {"count": [n] if n >= 2, "at": [(doc id, q), ...]}) -> (doc id, q) if repeated."""
+class CountKeys(beam.CombineFn):
+    """Per bucket: its distinct keys counted up to 2 (and, for windows, their first copy).
+
+    The accumulator is a list of KeyCounts, merged into one only when the pending parts
+    outgrow the merged one: each merge sorts, so merging on every input would be quadratic.
+    """
+
+    def create_accumulator(self):
+        return []
+
+    def add_input(self, accumulator, part):
+        accumulator.append(part)
+        pending = sum(len(p.keys) for p in accumulator[1:])
+        if pending > max(len(accumulator[0].keys), 1 << 16):
+            accumulator[:] = [KeyCounts.merge(accumulator)]
+        return accumulator
+
+    def merge_accumulators(self, accumulators):
+        parts = [p for a in accumulators for p in a]
+        return [KeyCounts.merge(parts)] if parts else []
+
+    def compact(self, accumulator):
+        return [KeyCounts.merge(accumulator)] if len(accumulator) > 1 else accumulator
+
+    def extract_output(self, accumulator):
+        return KeyCounts.merge(accumulator).repeated() if accumulator else None
+
+
+def _count_repeats(records, label: str, stage: ExactSubstring, to_counts):
+    """(bucket, chunk) records -> (bucket, KeyCounts of the keys seen twice or more)."""
+    return (
+        records
+        | f"ExactSubstr {label} keys" >> beam.MapTuple(lambda b, chunk: (b, to_counts(chunk)))
+        | f"ExactSubstr count {label}"
+        >> beam.CombinePerKey(CountKeys()).with_hot_key_fanout(stage.hot_key_fanout)
+    )
+
+
+def _repeated_rows(item, keep_first: bool = False):
+    """(bucket, {repeated, at: chunks}) -> (batch, (doc rows, positions)) of the repeated keys."""
     _, joined = item
-    if joined["count"]:
-        yield from joined["at"]
+    repeated = joined["repeated"][0] if joined["repeated"] else None
+    if repeated is None or len(repeated.keys) == 0:
+        return
+    for chunk in joined["at"]:
+        batch, rows, positions, keys = chunk[:4]
+        names = chunk[4][rows] if keep_first else None
+        hit = repeated.hits(keys, names, positions)
+        if hit.any():
+            yield _shuffled((batch, (rows[hit], positions[hit])))
+
+
+def _gathered(chunks) -> dict[int, np.ndarray]:
+    """(doc rows, positions) chunks of one batch -> doc row -> sorted distinct positions."""
+    chunks = list(chunks)
+    if not chunks:
+        return {}
+    rows = np.concatenate([r for r, _ in chunks])
+    positions = np.concatenate([p for _, p in chunks])
+    return {row: np.unique(positions[at]) for row, at in split_by(rows)}
 
 
 class Candidates(_Stage):
-    """(doc id, {doc, repeated q}) -> 128-bit keys of candidate windows, or the doc untouched."""
+    """(batch, {ids, repeated q}) -> per bucket the 128-bit keys of its candidate windows."""
 
     def process(self, item):
-        doc_id, joined = item
-        (doc, data), grams = joined["doc"][0], sorted(joined["q"])
-        if not grams:
-            yield TaggedOutput("untouched", self._out(doc))
+        batch, joined = item
+        names, ids_list = joined["ids"][0]
+        stage, keep_first = self.stage, self.stage.mode == KEEP_FIRST
+        doc_rows, starts, keys = [], [], []
+        for row, grams in _gathered(joined["q"]).items():
+            ids = ids_list[row]
+            at = candidate_starts(grams, len(ids), stage.k, stage.min_tokens)
+            doc_rows.append(np.full(len(at), row, dtype=np.int32))
+            starts.append(at.astype(np.int32))
+            keys.append(window_hashes(ids, at, stage.min_tokens))
+        if not keys:
             return
-        starts, keys = self.stage.windows(_ids(data), np.array(grams, dtype=np.int64))
-        self.counts[("dedup", NAME, "candidate_windows")] += len(starts)
-        for start, key in zip(starts.tolist(), keys, strict=True):
-            yield TaggedOutput("windows", (key, (doc_id, start)))
-        yield doc_id, (doc, data)
+        rows, keys = np.concatenate(doc_rows), np.concatenate(keys)
+        self.counts[("dedup", NAME, "candidate_windows")] += len(rows)
+        for bucket, (_, rows_b, starts_b, keys_b) in _per_bucket(
+            batch, keys, stage.buckets, rows, np.concatenate(starts)
+        ):
+            chunk = (batch, rows_b, starts_b, keys_b, names if keep_first else None)
+            yield _shuffled((bucket, chunk))
+
+
+def _window_counts(keep_first: bool):
+    def to_counts(chunk) -> KeyCounts:
+        _, rows, starts, keys, names = chunk
+        if keep_first:
+            return KeyCounts.of(keys, names[rows], starts.astype(np.int64))
+        return KeyCounts.of(keys)
+
+    return to_counts
 
 
 class Cut(_Stage):
-    """(doc id, {doc, flagged starts}) -> the document without its repeated spans."""
+    """(batch, {docs, flagged starts}) -> the documents without their repeated spans."""
 
     def process(self, item):
         _, joined = item
-        (doc, data), starts = joined["doc"][0], joined["start"]
+        (docs, ids_list), flagged = joined["doc"][0], _gathered(joined["start"])
+        for row, doc in enumerate(docs):
+            starts = flagged.get(row)
+            if starts is None:
+                yield self._out(doc, ids_list[row])
+            else:
+                yield from self.cut(doc, ids_list[row], starts)
+
+    def cut(self, doc: Document, ids: np.ndarray, starts: np.ndarray):
         counts, stage = self.counts, self.stage
-        if not starts:
-            yield self._out(doc)
-            return
-        intervals = union_intervals(np.array(starts, dtype=np.int64), stage.min_tokens)
-        tokens = self.tokenizer.offsets(doc.text, _ids(data))
+        intervals = union_intervals(starts, stage.min_tokens)
+        tokens = self.tokenizer.offsets(doc.text, ids)
         text, removed = cut_text(doc.text, tokens, intervals)
         counts[("dedup", NAME, "documents_cut")] += 1
         counts[("dedup", NAME, "tokens_removed")] += sum(b - a for a, b in intervals)
@@ -165,43 +295,45 @@ class WriteSpans(beam.DoFn):
         yield SPANS_FILE
 
 
-def exact_substring(docs, stage: ExactSubstring, output: str | None = None):
-    """The stage on `docs`: (kept documents, stats, dropped samples, errors) PCollections."""
+def exact_substring(
+    docs, stage: ExactSubstring, output: str | None = None, hand_on_ids: bool = False
+):
+    """The stage on `docs`: (kept documents, stats, dropped samples, errors) PCollections.
+
+    With `hand_on_ids`, documents left uncut carry their token ids (no EOS) in input_ids, for
+    a following tokenize stage with the same tokenizer to reuse.
+    """
+    keep_first = stage.mode == KEEP_FIRST
     first = (
         docs
-        | "ExactSubstr batch" >> beam.BatchElements(min_batch_size=16, max_batch_size=256)
+        | "ExactSubstr batch" >> beam.BatchElements(min_batch_size=16, max_batch_size=1024)
         | "ExactSubstr fingerprint"
-        >> beam.ParDo(Fingerprint(stage)).with_outputs(
-            STATS, ERRORS, "grams", "untouched", main="docs"
+        >> beam.ParDo(Fingerprint(stage, hand_on_ids)).with_outputs(
+            STATS, ERRORS, "grams", "ids", "untouched", main="docs"
         )
     )
-    repeated = (
-        first.grams
-        | "ExactSubstr ones" >> beam.MapTuple(lambda fp, _: (fp, 1))
-        | "ExactSubstr count" >> beam.CombinePerKey(sum).with_hot_key_fanout(stage.hot_key_fanout)
-        | "ExactSubstr repeated fps" >> beam.Filter(lambda kv: kv[1] >= 2)
-    )
+    repeated_fps = _count_repeats(first.grams, "fps", stage, lambda c: KeyCounts.of(c[3]))
     positions = (
-        {"count": repeated, "at": first.grams}
+        {"repeated": repeated_fps, "at": first.grams}
         | "ExactSubstr join fps" >> beam.CoGroupByKey()
-        | "ExactSubstr repeated positions" >> beam.FlatMap(_repeated_positions)
+        | "ExactSubstr repeated positions" >> beam.FlatMap(_repeated_rows)
     )
-    second = (
-        {"doc": first.docs, "q": positions}
-        | "ExactSubstr docs with fps" >> beam.CoGroupByKey()
-        | "ExactSubstr windows"
-        >> beam.ParDo(Candidates(stage)).with_outputs(STATS, "windows", "untouched", main="docs")
+    windows = (
+        {"ids": first.ids, "q": positions}
+        | "ExactSubstr ids with fps" >> beam.CoGroupByKey()
+        | "ExactSubstr windows" >> beam.ParDo(Candidates(stage)).with_outputs(STATS, main="windows")
     )
+    repeated_windows = _count_repeats(windows.windows, "windows", stage, _window_counts(keep_first))
     flagged = (
-        second.windows
-        | "ExactSubstr group windows" >> beam.GroupByKey()
-        | "ExactSubstr flag" >> beam.FlatMapTuple(lambda _, occ: stage.flagged(iter(occ)))
+        {"repeated": repeated_windows, "at": windows.windows}
+        | "ExactSubstr join windows" >> beam.CoGroupByKey()
+        | "ExactSubstr flag" >> beam.FlatMap(_repeated_rows, keep_first)
     )
     cut = (
-        {"doc": second.docs, "start": flagged}
+        {"doc": first.docs, "start": flagged}
         | "ExactSubstr docs with flags" >> beam.CoGroupByKey()
         | "ExactSubstr cut"
-        >> beam.ParDo(Cut(stage)).with_outputs(STATS, DROPPED, "spans", main="docs")
+        >> beam.ParDo(Cut(stage, hand_on_ids)).with_outputs(STATS, DROPPED, "spans", main="docs")
     )
     if output is not None:
         _ = (
@@ -210,8 +342,8 @@ def exact_substring(docs, stage: ExactSubstring, output: str | None = None):
             >> beam.combiners.Top.Of(stage.span_samples, key=lambda s: s["rank"], reverse=True)
             | "ExactSubstr write spans" >> beam.ParDo(WriteSpans(output))
         )
-    kept = (first.untouched, second.untouched, cut.docs) | "ExactSubstr kept" >> beam.Flatten()
-    stats = (first[STATS], second[STATS], cut[STATS]) | "ExactSubstr stats" >> beam.Flatten()
+    kept = (first.untouched, cut.docs) | "ExactSubstr kept" >> beam.Flatten()
+    stats = (first[STATS], windows[STATS], cut[STATS]) | "ExactSubstr stats" >> beam.Flatten()
     return kept, stats, cut[DROPPED], first[ERRORS]
 
 
@@ -227,7 +359,11 @@ def add_exact_substring(docs, spec, stats: list, dropped: list, errors: list):
     if NAME in spec.skip:
         return docs
     stage = stage_from_config(spec.config, spec.tokenizer)
-    docs, stage_stats, stage_dropped, stage_errors = exact_substring(docs, stage, spec.output)
+    # Token ids are handed on only to a tokenize stage that would compute the same ones.
+    hand_on = "tokenize" not in spec.skip and stage.tokenizer == spec.tokenizer
+    docs, stage_stats, stage_dropped, stage_errors = exact_substring(
+        docs, stage, spec.output, hand_on
+    )
     stats.append(stage_stats)
     dropped.append(stage_dropped)
     errors.append(stage_errors)

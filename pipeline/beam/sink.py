@@ -63,9 +63,13 @@ class Tokenize(_Counting):
     def process(self, batch: list[Document]):
         self.progress.tick(len(batch))
         started = time.perf_counter()
-        encoded = self.tokenizer.encode_batch([d.text for d in batch], self.append_eos)
+        # Documents the exact_substring stage left uncut carry ids from the same tokenizer.
+        fresh = [d.text for d in batch if d.input_ids is None]
+        encoded = iter(self.tokenizer.encode_batch(fresh, self.append_eos) if fresh else [])
+        eos = [self.tokenizer.eos_id] if self.append_eos else []
         self.counts[("seconds", "tokenize")] += time.perf_counter() - started
-        for doc, ids in zip(batch, encoded, strict=True):
+        for doc in batch:
+            ids = next(encoded) if doc.input_ids is None else [*doc.input_ids, *eos]
             self.counts[("stage", "tokenize", "in")] += 1
             self.counts[("stage", "tokenize", "out")] += 1
             self.counts[("stage", "tokenize", "words_out")] += len(doc.text.split())

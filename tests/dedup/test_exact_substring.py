@@ -11,6 +11,7 @@ from dedup.exact_substring import (
     ALL_COPIES,
     KEEP_FIRST,
     ExactSubstring,
+    KeyCounts,
     SpanTokenizer,
     candidate_starts,
     covered_positions,
@@ -19,6 +20,7 @@ from dedup.exact_substring import (
     find_repeats,
     gram_hashes,
     union_intervals,
+    window_hashes,
     window_keys,
     winnow,
 )
@@ -226,3 +228,35 @@ def test_multibyte_text_is_never_corrupted(tokenizer, mode):
         # The result is the original with whole characters removed: a subsequence of it.
         source = iter(texts[doc_id])
         assert all(ch in source for ch in text)
+
+
+def naive_winnow(hashes: np.ndarray, w: int) -> list[int]:
+    """The definition: the leftmost minimum of each window, distinct positions in order."""
+    picks = {
+        i + min(range(w), key=lambda j: (hashes[i + j], j)) for i in range(len(hashes) - w + 1)
+    }
+    return sorted(picks)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_linear_winnow_matches_the_definition_with_ties(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(30):
+        n, w = int(rng.integers(0, 90)), int(rng.integers(1, 30))
+        hashes = rng.integers(0, int(rng.integers(1, 8)), n).astype(np.uint64)  # many ties
+        assert winnow(hashes, w).tolist() == naive_winnow(hashes, w)
+
+
+def test_key_counts_merge_caps_counts_and_keeps_first_copy():
+    keys = window_hashes(np.array([1, 2, 3, 1, 2, 3, 1, 2], dtype=np.uint32), np.arange(6), 2)
+    names = np.array([b"b", b"b", b"b", b"a", b"a", b"a"])
+    starts = np.arange(6)
+    parts = [KeyCounts.of(keys[i : i + 2], names[i : i + 2], starts[i : i + 2]) for i in (0, 2, 4)]
+    merged = KeyCounts.merge([KeyCounts.merge(parts[:2]), parts[2]])
+    assert len(merged.keys) == 3 and merged.counts.tolist() == [2, 2, 2]
+    repeated = merged.repeated()
+    # Each 2-token window occurs in "b" (at 0, 1, 2) and in "a" (at 3, 4, 5): "a" keeps its copy.
+    hit = repeated.hits(keys, names, starts)
+    assert hit.tolist() == [True, True, True, False, False, False]
+    assert KeyCounts.merge([KeyCounts.of(keys)]).hits(keys).all()
+    assert not KeyCounts.of(keys[:0]).hits(keys).any()

@@ -142,3 +142,29 @@ def test_stage_is_planned_before_tokenize_and_configurable():
     assert NAME not in [name for name, _ in stage_plan(skipped)] and NAME in SKIPPABLE
     stage = stage_from_config(config, spec.tokenizer)
     assert (stage.mode, stage.tokenizer, stage.min_tokens) == (KEEP_FIRST, spec.tokenizer, 50)
+
+
+def test_uncut_documents_hand_their_ids_to_the_tokenize_stage():
+    from pipeline.beam.sink import Tokenize
+    from pipeline.tokenizer import DEFAULT_TOKENIZER, load_tokenizer
+
+    texts = planted_texts()
+    tokenizer = load_tokenizer(DEFAULT_TOKENIZER)
+    kept_text, _, _ = expected(texts, ALL_COPIES)
+    uncut = {d for d, t in kept_text.items() if t == texts[d]}
+    assert uncut and len(uncut) < len(kept_text)
+    want = dict(zip(kept_text, tokenizer.encode_batch(list(kept_text.values())), strict=True))
+    docs = [Document(id=d, url="", text=t) for d, t in texts.items()]
+    with TestPipeline(runner=FnApiRunner()) as p:
+        kept, _, _, _ = exact_substring(p | beam.Create(docs), ExactSubstring(), None, True)
+        assert_that(
+            kept | "Carried" >> beam.Map(lambda d: (d.id, d.input_ids is not None)),
+            equal_to([(d, d in uncut) for d in kept_text]),
+            label="carried",
+        )
+        tokenized = kept | beam.Map(lambda d: [d]) | beam.ParDo(Tokenize(DEFAULT_TOKENIZER, True))
+        assert_that(
+            tokenized | "Ids" >> beam.Map(lambda d: (d.id, d.input_ids)),
+            equal_to(list(want.items())),
+            label="ids",
+        )
