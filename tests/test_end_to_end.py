@@ -168,3 +168,11 @@ def test_corpus_run_meets_the_extraction_targets(corpus_dir, tmp_path):
     quality = score(str(tmp_path), os.path.join(corpus_dir, "extraction-gold.json"))
     assert quality["recall"] >= 0.90
     assert quality["leak"] <= 0.15
+    manifest = load_json(os.path.join(tmp_path, "manifest.json"))
+    tokenizer = load_tokenizer(manifest["tokenizer"])
+    rows = pq.read_table(os.path.join(tmp_path, "data")).to_pylist()
+    assert manifest["documents"] == len(rows) == stats["final"]["documents"]
+    assert manifest["tokens"] == sum(r["num_tokens"] for r in rows) == stats["final"]["tokens"]
+    for row in rows:
+        assert row["num_tokens"] == len(row["input_ids"])
+        assert tokenizer.decode(row["input_ids"]) == row["text"] + "<|endoftext|>"

@@ -55,3 +55,18 @@ def test_hf_tokenizer_json(tmp_path):
 def test_bad_specs_are_clear_errors(spec):
     with pytest.raises(TokenizerError):
         load_tokenizer(spec)
+
+
+def test_default_tokenizer_needs_no_network_and_no_cache(tmp_path, monkeypatch):
+    import socket
+
+    import pipeline.tokenizer as module
+
+    def refuse(*args, **kwargs):
+        raise OSError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "empty-cache"))
+    tokenizer = module.load_tokenizer(module.DEFAULT_TOKENIZER)
+    assert tokenizer.decode(tokenizer.encode_batch(["offline"])[0]) == "offline<|endoftext|>"
+    assert not (tmp_path / "empty-cache").exists()
