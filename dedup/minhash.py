@@ -18,6 +18,9 @@ EMPTY = np.uint32(0xFFFFFFFF)  # the signature value of an empty shingle set (ma
 # (a whole page at once would be shingles x 9000 x 4 bytes, gigabytes). Half of L2 measured
 # fastest (bench/bench_minhash.py: 128-512 KiB within noise, 1 MiB slower).
 BLOCK_BYTES = 256 * 1024
+# choice: word hashes kept across batches until this many words (about 100 bytes each); a
+# worker meets the same words again, so most are hashed once.
+CACHE_WORDS = 200_000
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class MinHasher:
         k = params.num_perm
         self.a = rng.integers(0, 1 << 32, size=k, dtype=np.uint32) | np.uint32(1)
         self.chunk = max(1, BLOCK_BYTES // (4 * k))
+        self._words: dict[str, int] = {}
 
     def shingles(self, text: str, cache: dict | None = None) -> np.ndarray:
         """Unique n-gram hashes of one text."""
@@ -100,8 +104,9 @@ class MinHasher:
 
     def band_keys(self, texts: Sequence[str]) -> list[list[bytes]]:
         """Per text, one key per band: 2-byte band index + 8-byte band hash (none if empty)."""
-        cache: dict = {}
-        sets = [self.shingles(text, cache) for text in texts]
+        if len(self._words) > CACHE_WORDS:
+            self._words.clear()
+        sets = [self.shingles(text, self._words) for text in texts]
         hashes = self.band_hashes(self.signatures(sets))
         return [
             band_key_bytes(row) if len(shingles) else []
@@ -117,9 +122,8 @@ def band_key_bytes(band_hashes: np.ndarray) -> list[bytes]:
     keys = np.empty(len(band_hashes), dtype=_KEY)
     keys["band"] = np.arange(len(band_hashes))
     keys["hash"] = band_hashes
-    raw = keys.tobytes()
-    size = _KEY.itemsize
-    return [raw[i : i + size] for i in range(0, len(raw), size)]
+    # An unstructured void view lists each record as its raw bytes, trailing zeros kept.
+    return keys.view(f"V{_KEY.itemsize}").tolist()
 
 
 def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:

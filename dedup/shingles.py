@@ -55,8 +55,12 @@ def combine(columns: np.ndarray) -> np.ndarray:
     n = columns.shape[-1]
     if n > len(_POSITION):
         raise ValueError(f"at most {len(_POSITION)} values per row, got {n}")
+    # One whole-column multiply-add per position: a sum over a short last axis is several
+    # times slower in numpy.
+    acc = columns[..., 0] * _POSITION[0]
     with np.errstate(over="ignore"):
-        acc = (columns * _POSITION[:n]).sum(axis=-1, dtype=np.uint64)
+        for i in range(1, n):
+            acc += columns[..., i] * _POSITION[i]
     return mix64(acc)
 
 
@@ -65,13 +69,10 @@ def hash_words(words: list[str], ngram: int = 5, cache: dict | None = None) -> n
     if not words:
         return np.empty(0, dtype=np.uint64)
     cache = {} if cache is None else cache
-    values = []
-    for word in words:
-        value = cache.get(word)
-        if value is None:
-            value = cache[word] = word_hash(word)
-        values.append(value)
-    ids = np.array(values, dtype=np.uint64)
+    # Hash each new word once, then look all words up at C speed (no per-word Python loop).
+    for word in set(words).difference(cache):
+        cache[word] = word_hash(word)
+    ids = np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
     if len(ids) < ngram:
         return combine(ids[None, :])
     windows = np.lib.stride_tricks.sliding_window_view(ids, ngram)

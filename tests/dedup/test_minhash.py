@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from dedup.minhash import EMPTY, PRESETS, MinHasher, MinHashParams, estimate_jaccard
+from dedup.minhash import (
+    EMPTY,
+    PRESETS,
+    MinHasher,
+    MinHashParams,
+    band_key_bytes,
+    estimate_jaccard,
+)
 
 
 def pair_with_jaccard(rng, similarity: float, union: int = 300):
@@ -93,6 +100,11 @@ def test_band_keys_per_document():
     assert keys[2] == []  # no shingles, no keys: empty texts never collide
     assert not set(keys[0]) & set(keys[3])
     assert [k[:2] for k in keys[0]] == [i.to_bytes(2, "big") for i in range(10)]
+
+
+def test_band_key_bytes_keep_trailing_zeros():
+    keys = band_key_bytes(np.array([0, 256], dtype=np.uint64))
+    assert keys == [bytes(10), (1).to_bytes(2, "big") + (256).to_bytes(8, "big")]
 
 
 def test_long_bands_hash_all_rows():
