@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.normalize import normalize
-from dedup.shingles import combine, hash_words
-from filters.text import split_words
+from dedup.shingles import combine, shingle_hashes
 
 # Signature values are 32-bit, as datasketch's: two different minima tie with chance about
 # shingles / 2^32, and 32-bit lanes halve the memory traffic of the (shingles x hashes) block.
@@ -18,9 +16,9 @@ EMPTY = np.uint32(0xFFFFFFFF)  # the signature value of an empty shingle set (ma
 # (a whole page at once would be shingles x 9000 x 4 bytes, gigabytes). Half of L2 measured
 # fastest (bench/bench_minhash.py: 128-512 KiB within noise, 1 MiB slower).
 BLOCK_BYTES = 256 * 1024
-# choice: word hashes kept across batches until this many words (about 100 bytes each); a
-# worker meets the same words again, so most are hashed once.
-CACHE_WORDS = 200_000
+# choice: word hashes kept across batches until this many distinct tokens (about 150 bytes
+# each); a worker meets the same tokens again, so most are normalised and hashed once.
+CACHE_TOKENS = 200_000
 
 
 @dataclass(frozen=True)
@@ -60,11 +58,11 @@ class MinHasher:
         k = params.num_perm
         self.a = rng.integers(0, 1 << 32, size=k, dtype=np.uint32) | np.uint32(1)
         self.chunk = max(1, BLOCK_BYTES // (4 * k))
-        self._words: dict[str, int] = {}
+        self._tokens: dict[str, tuple[int, ...]] = {}
 
     def shingles(self, text: str, cache: dict | None = None) -> np.ndarray:
         """Unique n-gram hashes of one text."""
-        return hash_words(split_words(normalize(text)), self.params.ngram, cache)
+        return shingle_hashes(text, self.params.ngram, cache)
 
     @staticmethod
     def hash_input(shingles: np.ndarray) -> np.ndarray:
@@ -104,9 +102,9 @@ class MinHasher:
 
     def band_keys(self, texts: Sequence[str]) -> list[list[bytes]]:
         """Per text, one key per band: 2-byte band index + 8-byte band hash (none if empty)."""
-        if len(self._words) > CACHE_WORDS:
-            self._words.clear()
-        sets = [self.shingles(text, self._words) for text in texts]
+        if len(self._tokens) > CACHE_TOKENS:
+            self._tokens.clear()
+        sets = [self.shingles(text, self._tokens) for text in texts]
         hashes = self.band_hashes(self.signatures(sets))
         return [
             band_key_bytes(row) if len(shingles) else []

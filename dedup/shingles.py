@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from itertools import chain
 
 import numpy as np
 
-from dedup.normalize import normalize
+from dedup.normalize import fold, normalize
 from filters.text import split_words
 
 MASK64 = (1 << 64) - 1
@@ -64,15 +65,28 @@ def combine(columns: np.ndarray) -> np.ndarray:
     return mix64(acc)
 
 
-def hash_words(words: list[str], ngram: int = 5, cache: dict | None = None) -> np.ndarray:
-    """Sorted unique hashes of the word n-grams; a text shorter than n is one shingle."""
-    if not words:
-        return np.empty(0, dtype=np.uint64)
+def word_hashes(text: str, cache: dict | None = None) -> np.ndarray:
+    """64-bit hashes of the normalised words of `text`, in order.
+
+    Normalisation never moves a character across whitespace, so it runs once per distinct raw
+    token (the cache maps token -> its words' hashes) and the text is looked up at C speed.
+    """
     cache = {} if cache is None else cache
-    # Hash each new word once, then look all words up at C speed (no per-word Python loop).
-    for word in set(words).difference(cache):
-        cache[word] = word_hash(word)
-    ids = np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+    tokens = text.split()
+    new = list(set(tokens).difference(cache))
+    if new:
+        # One pass over all new tokens, one per line (a line break survives `fold`).
+        words_of = [split_words(line) for line in fold("\n".join(new)).split("\n")]
+        hashes = {word: word_hash(word) for word in set(chain.from_iterable(words_of))}
+        for token, words in zip(new, words_of, strict=True):
+            cache[token] = tuple(map(hashes.__getitem__, words))
+    return np.fromiter(chain.from_iterable(map(cache.__getitem__, tokens)), dtype=np.uint64)
+
+
+def ngram_hashes(ids: np.ndarray, ngram: int = 5) -> np.ndarray:
+    """Sorted unique hashes of the n-grams of word hashes; fewer than n words are one shingle."""
+    if not len(ids):
+        return np.empty(0, dtype=np.uint64)
     if len(ids) < ngram:
         return combine(ids[None, :])
     windows = np.lib.stride_tricks.sliding_window_view(ids, ngram)
@@ -81,7 +95,7 @@ def hash_words(words: list[str], ngram: int = 5, cache: dict | None = None) -> n
 
 def shingle_hashes(text: str, ngram: int = 5, cache: dict | None = None) -> np.ndarray:
     """Hashes of the unique word n-grams of `text` after RefinedWeb normalisation."""
-    return hash_words(split_words(normalize(text)), ngram, cache)
+    return ngram_hashes(word_hashes(text, cache), ngram)
 
 
 def shingle_set(text: str, ngram: int = 5) -> set[tuple[str, ...]]:
