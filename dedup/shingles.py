@@ -8,7 +8,9 @@ from itertools import chain
 import numpy as np
 
 from dedup.normalize import fold, normalize
-from filters.text import split_words
+from filters.text import _UNSPACED_CHAR, split_words
+
+has_unspaced = _UNSPACED_CHAR.search
 
 MASK64 = (1 << 64) - 1
 # Odd 64-bit multipliers, one per n-gram position (digits of pi and e; any odd constants do).
@@ -76,10 +78,13 @@ def word_hashes(text: str, cache: dict | None = None) -> np.ndarray:
     new = list(set(tokens).difference(cache))
     if new:
         # One pass over all new tokens, one per line (a line break survives `fold`).
-        words_of = [split_words(line) for line in fold("\n".join(new)).split("\n")]
+        folded = fold("\n".join(new))
+        # Whitespace splitting at C speed unless a script without spaces needs the regex.
+        split = str.split if has_unspaced(folded) is None else split_words
+        words_of = list(map(split, folded.split("\n")))
         hashes = {word: word_hash(word) for word in set(chain.from_iterable(words_of))}
-        for token, words in zip(new, words_of, strict=True):
-            cache[token] = tuple(map(hashes.__getitem__, words))
+        lookup = hashes.__getitem__
+        cache.update(zip(new, (tuple(map(lookup, words)) for words in words_of), strict=True))
     return np.fromiter(chain.from_iterable(map(cache.__getitem__, tokens)), dtype=np.uint64)
 
 
@@ -89,8 +94,12 @@ def ngram_hashes(ids: np.ndarray, ngram: int = 5) -> np.ndarray:
         return np.empty(0, dtype=np.uint64)
     if len(ids) < ngram:
         return combine(ids[None, :])
-    windows = np.lib.stride_tricks.sliding_window_view(ids, ngram)
-    return np.unique(combine(windows))
+    values = np.sort(combine(np.lib.stride_tricks.sliding_window_view(ids, ngram)))
+    # Sort, then drop repeats: np.unique's hashing path is ~10x slower on 64-bit integers.
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def shingle_hashes(text: str, ngram: int = 5, cache: dict | None = None) -> np.ndarray:
