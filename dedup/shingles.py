@@ -8,9 +8,7 @@ from itertools import chain
 import numpy as np
 
 from dedup.normalize import fold, normalize
-from filters.text import _UNSPACED_CHAR, split_words
-
-has_unspaced = _UNSPACED_CHAR.search
+from filters.text import has_unspaced, split_words
 
 MASK64 = (1 << 64) - 1
 # Odd 64-bit multipliers, one per n-gram position (digits of pi and e; any odd constants do).
@@ -80,7 +78,7 @@ def word_hashes(text: str, cache: dict | None = None) -> np.ndarray:
         # One pass over all new tokens, one per line (a line break survives `fold`).
         folded = fold("\n".join(new))
         # Whitespace splitting at C speed unless a script without spaces needs the regex.
-        split = str.split if has_unspaced(folded) is None else split_words
+        split = split_words if has_unspaced(folded) else str.split
         words_of = list(map(split, folded.split("\n")))
         hashes = {word: word_hash(word) for word in set(chain.from_iterable(words_of))}
         lookup = hashes.__getitem__
