@@ -7,14 +7,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.normalize import normalize
-from dedup.shingles import combine, hash_words
-from filters.text import split_words
+from dedup.shingles import combine, shingle_hashes
 
-MAX64 = np.uint64((1 << 64) - 1)
+# Signature values are 32-bit, as datasketch's: two different minima tie with chance about
+# shingles / 2^32, and 32-bit lanes halve the memory traffic of the (shingles x hashes) block.
+EMPTY = np.uint32(0xFFFFFFFF)  # the signature value of an empty shingle set (matches none)
 # Bytes of the (shingle chunk x hashes) block computed at once: bounded memory on long pages
-# (a whole page at once would be shingles x 9000 x 8 bytes, gigabytes); 1 MiB stays in L2.
-BLOCK_BYTES = 1024 * 1024
+# (a whole page at once would be shingles x 9000 x 4 bytes, gigabytes). Half of L2 measured
+# fastest (bench/bench_minhash.py: 128-512 KiB within noise, 1 MiB slower).
+BLOCK_BYTES = 256 * 1024
+# choice: word hashes kept across batches until this many distinct tokens (about 150 bytes
+# each); a worker meets the same tokens again, so most are normalised and hashed once.
+CACHE_TOKENS = 200_000
 
 
 @dataclass(frozen=True)
@@ -40,49 +44,50 @@ PRESETS = {
 
 
 class MinHasher:
-    """Universal hashing h_i(x) = a_i * x + b_i mod 2^64 over 64-bit shingle hashes.
+    """Multiplicative hashing h_i(x) = a_i * x mod 2^32 (odd a_i) over 32-bit shingle hashes.
 
-    The 64-bit wrap-around family estimates Jaccard as well as the mod (2^61 - 1) one and is
-    about twice as fast in numpy (dedup.md measurements).
+    Multiply-only 32-bit arithmetic is a third of the work of a * x + b mod 2^64 in numpy and
+    estimates Jaccard as well (tests/dedup/test_minhash.py against datasketch). Shingle values
+    are forced odd: an odd times an odd is never 0, so no shingle is the minimum of every
+    hash function at once.
     """
 
     def __init__(self, params: MinHashParams = PRESETS["refinedweb"]):
         self.params = params
         rng = np.random.default_rng(params.seed)
         k = params.num_perm
-        self.a = rng.integers(0, 1 << 64, size=k, dtype=np.uint64, endpoint=False) | np.uint64(1)
-        self.b = rng.integers(0, 1 << 64, size=k, dtype=np.uint64, endpoint=False)
-        self.chunk = max(1, BLOCK_BYTES // (8 * k))
-        self._buffer = np.empty((self.chunk, k), dtype=np.uint64)
+        self.a = rng.integers(0, 1 << 32, size=k, dtype=np.uint32) | np.uint32(1)
+        self.chunk = max(1, BLOCK_BYTES // (4 * k))
+        self._tokens: dict[str, tuple[int, ...]] = {}
 
     def shingles(self, text: str, cache: dict | None = None) -> np.ndarray:
         """Unique n-gram hashes of one text."""
-        return hash_words(split_words(normalize(text)), self.params.ngram, cache)
+        return shingle_hashes(text, self.params.ngram, cache)
+
+    @staticmethod
+    def hash_input(shingles: np.ndarray) -> np.ndarray:
+        """The 32-bit odd values the hash functions multiply: high half of each shingle hash."""
+        high = np.asarray(shingles, dtype=np.uint64) >> np.uint64(32)
+        return high.astype(np.uint32) | np.uint32(1)
 
     def signatures(self, shingle_sets: Sequence[np.ndarray]) -> np.ndarray:
-        """(documents, num_perm) uint64 minima; an empty set gives all-ones (it matches none)."""
+        """(documents, num_perm) uint32 minima; an empty set gives EMPTY (it matches none)."""
         k = self.params.num_perm
-        out = np.full((len(shingle_sets), k), MAX64, dtype=np.uint64)
-        lengths = np.array([len(s) for s in shingle_sets], dtype=np.int64)
-        if not lengths.sum():
-            return out
-        values = np.concatenate([np.asarray(s, dtype=np.uint64) for s in shingle_sets])
-        owner = np.repeat(np.arange(len(shingle_sets)), lengths)
-        buffer = self._buffer
-        minima = np.empty(k, dtype=np.uint64)
-        for start in range(0, len(values), self.chunk):
-            x = values[start : start + self.chunk]
-            docs = owner[start : start + self.chunk]
-            block = buffer[: len(x)]
-            np.multiply(x[:, None], self.a[None, :], out=block)
-            np.add(block, self.b, out=block)
-            # One minimum per document run in the chunk (contiguous slices: reduceat over
-            # axis 0 is several times slower).
-            cuts = [0, *(np.flatnonzero(docs[1:] != docs[:-1]) + 1).tolist(), len(x)]
-            for lo, hi in zip(cuts, cuts[1:], strict=False):
-                row = out[docs[lo]]
-                np.minimum.reduce(block[lo:hi], axis=0, out=minima)
-                np.minimum(row, minima, out=row)
+        out = np.full((len(shingle_sets), k), EMPTY, dtype=np.uint32)
+        longest = max((len(s) for s in shingle_sets), default=0)
+        block = np.empty((min(self.chunk, longest), k), dtype=np.uint32)
+        minima = np.empty(k, dtype=np.uint32)
+        for row, values in zip(out, shingle_sets, strict=True):
+            x = self.hash_input(values)
+            for start in range(0, len(x), self.chunk):
+                part = block[: len(x[start : start + self.chunk])]
+                np.multiply(x[start : start + self.chunk, None], self.a, out=part)
+                # The first chunk reduces straight into the row; later ones into a buffer.
+                if not start:
+                    np.minimum.reduce(part, axis=0, out=row)
+                else:
+                    np.minimum.reduce(part, axis=0, out=minima)
+                    np.minimum(row, minima, out=row)
         return out
 
     def band_hashes(self, signatures: np.ndarray) -> np.ndarray:
@@ -97,8 +102,9 @@ class MinHasher:
 
     def band_keys(self, texts: Sequence[str]) -> list[list[bytes]]:
         """Per text, one key per band: 2-byte band index + 8-byte band hash (none if empty)."""
-        cache: dict = {}
-        sets = [self.shingles(text, cache) for text in texts]
+        if len(self._tokens) > CACHE_TOKENS:
+            self._tokens.clear()
+        sets = [self.shingles(text, self._tokens) for text in texts]
         hashes = self.band_hashes(self.signatures(sets))
         return [
             band_key_bytes(row) if len(shingles) else []
@@ -114,9 +120,8 @@ def band_key_bytes(band_hashes: np.ndarray) -> list[bytes]:
     keys = np.empty(len(band_hashes), dtype=_KEY)
     keys["band"] = np.arange(len(band_hashes))
     keys["hash"] = band_hashes
-    raw = keys.tobytes()
-    size = _KEY.itemsize
-    return [raw[i : i + size] for i in range(0, len(raw), size)]
+    # An unstructured void view lists each record as its raw bytes, trailing zeros kept.
+    return keys.view(f"V{_KEY.itemsize}").tolist()
 
 
 def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:

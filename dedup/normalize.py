@@ -26,7 +26,11 @@ class _Table(dict):
 _TABLE = _Table()
 
 
+def fold(text: str) -> str:
+    """Accents dropped, lowercase, punctuation and symbols as spaces; whitespace left as is."""
+    return unicodedata.normalize("NFD", text).lower().translate(_TABLE)
+
+
 def normalize(text: str) -> str:
     """The normalised form MinHash and exact-document dedup compare."""
-    text = unicodedata.normalize("NFD", text).lower().translate(_TABLE)
-    return " ".join(text.split())
+    return " ".join(fold(text).split())

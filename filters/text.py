@@ -17,9 +17,14 @@ _WORDS_WITH_UNSPACED = re.compile(f"[{_UNSPACED}]|[^\\s{_UNSPACED}]+")
 UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "wuu", "yue"})
 
 
+def has_unspaced(text: str) -> bool:
+    """Whether `text` holds a character of a script written without spaces."""
+    return _UNSPACED_CHAR.search(text) is not None
+
+
 def split_words(text: str) -> list[str]:
     """Whitespace-separated words; characters of unspaced scripts are words of their own."""
-    if _UNSPACED_CHAR.search(text) is None:
+    if not has_unspaced(text):
         return text.split()
     return _WORDS_WITH_UNSPACED.findall(text)
 

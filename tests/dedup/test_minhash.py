@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from dedup.minhash import MAX64, PRESETS, MinHasher, MinHashParams, estimate_jaccard
+from dedup.minhash import (
+    EMPTY,
+    PRESETS,
+    MinHasher,
+    MinHashParams,
+    band_key_bytes,
+    estimate_jaccard,
+)
 
 
 def pair_with_jaccard(rng, similarity: float, union: int = 300):
@@ -59,12 +66,12 @@ def test_batch_equals_one_at_a_time_and_chunking_is_invisible():
     for i, values in enumerate(sets):
         assert np.array_equal(batch[i], hasher.signatures([values])[0])
         if len(values):
-            manual = ((values[:, None] * hasher.a[None, :]) + hasher.b).min(axis=0)
+            manual = (hasher.hash_input(values)[:, None] * hasher.a[None, :]).min(axis=0)
             assert np.array_equal(batch[i], manual)
     small = MinHasher(PRESETS["fineweb"])
     small.chunk = 3
     assert np.array_equal(small.signatures(sets), batch)
-    assert (batch[3] == MAX64).all()  # empty set
+    assert (batch[3] == EMPTY).all()  # empty set
 
 
 def test_long_document_memory_is_bounded_by_chunks():
@@ -72,6 +79,16 @@ def test_long_document_memory_is_bounded_by_chunks():
     assert hasher.chunk * hasher.params.num_perm * 8 <= 1 << 20
     values = np.arange(1, 20_001, dtype=np.uint64)
     assert hasher.signatures([values]).shape == (1, 9000)
+
+
+def test_no_shingle_is_the_minimum_of_every_hash():
+    # A shingle hashing to 0 would be every hash function's minimum, so all documents holding
+    # it would share every band; odd inputs times odd multipliers are never 0.
+    hasher = MinHasher(PRESETS["fineweb"])
+    values = np.array([0, 1, 1 << 32, (1 << 64) - 1], dtype=np.uint64)
+    signatures = hasher.signatures([values[:1], values[1:2], values[2:]])
+    assert (signatures % 2 == 1).all()
+    assert not np.array_equal(signatures[0], signatures[2])
 
 
 def test_band_keys_per_document():
@@ -83,6 +100,11 @@ def test_band_keys_per_document():
     assert keys[2] == []  # no shingles, no keys: empty texts never collide
     assert not set(keys[0]) & set(keys[3])
     assert [k[:2] for k in keys[0]] == [i.to_bytes(2, "big") for i in range(10)]
+
+
+def test_band_key_bytes_keep_trailing_zeros():
+    keys = band_key_bytes(np.array([0, 256], dtype=np.uint64))
+    assert keys == [bytes(10), (1).to_bytes(2, "big") + (256).to_bytes(8, "big")]
 
 
 def test_long_bands_hash_all_rows():

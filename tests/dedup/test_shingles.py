@@ -1,4 +1,9 @@
-from dedup.shingles import jaccard, shingle_hashes, shingle_set
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.normalize import normalize
+from dedup.shingles import jaccard, shingle_hashes, shingle_set, word_hash, word_hashes
+from filters.text import split_words
 
 
 def test_shingles_are_unique_word_five_grams():
@@ -31,3 +36,20 @@ def test_hash_jaccard_equals_ngram_jaccard():
     b = "the quick brown fox jumps over the lazy cat and runs far away from here"
     assert jaccard(shingle_hashes(a), shingle_hashes(b)) == jaccard(shingle_set(a), shingle_set(b))
     assert 0 < jaccard(shingle_set(a), shingle_set(b)) < 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=12), max_size=12), st.sampled_from([" ", "\n", "\t", "\u3000"]))
+def test_token_cache_equals_normalising_the_whole_text(pieces, space):
+    # Tokens are normalised one by one and cached; the words must be those of the whole text.
+    text = space.join(pieces)
+    cache: dict = {}
+    expected = [word_hash(w) for w in split_words(normalize(text))]
+    assert word_hashes(text, cache).tolist() == expected
+    assert word_hashes(text, cache).tolist() == expected  # again, from the cache
+
+
+def test_token_cache_on_accents_case_and_unspaced_scripts():
+    text = "Café, CAFÉ! cafe\u0301 «naïve»—x 東京タワー ไทย e\u0301 \u0301a Σσς"
+    assert word_hashes(text).tolist() == [word_hash(w) for w in split_words(normalize(text))]
+    assert word_hashes(text)[:3].tolist() == [word_hash("cafe")] * 3
