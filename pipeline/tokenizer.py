@@ -10,6 +10,7 @@ Specs:
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import hashlib
 import os
@@ -100,8 +101,12 @@ def _load_tiktoken(name: str):
 
 def load_tokenizer(spec: str | dict) -> Tokenizer:
     """A Tokenizer from a spec string (or a manifest's tokenizer entry)."""
-    if isinstance(spec, dict):
-        spec = spec["spec"]
+    return _load(spec["spec"] if isinstance(spec, dict) else spec)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(spec: str) -> Tokenizer:
+    """One tokenizer per spec and process: several stages and the driver share it (read-only)."""
     kind, _, target = spec.partition(":")
     if kind == "tiktoken":
         encoding = _load_tiktoken(target)

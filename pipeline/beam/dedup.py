@@ -178,32 +178,19 @@ class BucketStars(_Counting):
             yield edge
 
 
-class LargeStar(_Counting):
-    """Large-star at one node; counts the edges it rewires."""
+class StarStep(_Counting):
+    """One large-star or small-star step at one node; counts the edges it rewires."""
 
-    def __init__(self, counter: str):
+    def __init__(self, step, changed, counter: str):
+        self.step = step
+        self.changed = changed
         self.counter = counter
 
     def process(self, item):
         node, neighbours = item
         changed = 0
-        for edge in large_star_node(node, neighbours):
-            changed += large_star_changed(node, edge)
-            yield canonical(*edge)
-        self.counts[("dedup", MINHASH, self.counter)] += changed
-
-
-class SmallStar(_Counting):
-    """Small-star at one node (grouped with its smaller neighbours); counts rewired edges."""
-
-    def __init__(self, counter: str):
-        self.counter = counter
-
-    def process(self, item):
-        node, smaller = item
-        changed = 0
-        for edge in small_star_node(node, smaller):
-            changed += small_star_changed(node, edge)
+        for edge in self.step(node, neighbours):
+            changed += self.changed(node, edge)
             yield canonical(*edge)
         self.counts[("dedup", MINHASH, self.counter)] += changed
 
@@ -334,18 +321,18 @@ def connected_components(edges, rounds: int, residual_budget: int, label: str = 
             | f"{label} {i} large-star pairs" >> beam.FlatMap(_both_directions)
             | f"{label} {i} large-star group" >> beam.GroupByKey()
             | f"{label} {i} large-star"
-            >> beam.ParDo(LargeStar(f"round_{i}_large_star_changed")).with_outputs(
-                STATS, main="edges"
-            )
+            >> beam.ParDo(
+                StarStep(large_star_node, large_star_changed, f"round_{i}_large_star_changed")
+            ).with_outputs(STATS, main="edges")
         )
         small = (
             large.edges
             | f"{label} {i} large-star distinct" >> beam.Distinct()
             | f"{label} {i} small-star group" >> beam.GroupByKey()
             | f"{label} {i} small-star"
-            >> beam.ParDo(SmallStar(f"round_{i}_small_star_changed")).with_outputs(
-                STATS, main="edges"
-            )
+            >> beam.ParDo(
+                StarStep(small_star_node, small_star_changed, f"round_{i}_small_star_changed")
+            ).with_outputs(STATS, main="edges")
         )
         edges = small.edges | f"{label} {i} small-star distinct" >> beam.Distinct()
         stats += [large[STATS], small[STATS]]
