@@ -28,6 +28,8 @@ SKIPPABLE = (
 # Local default: the portable in-process runner, named directly because the DirectRunner
 # first tries to download Prism.
 LOCAL_RUNNER = "FnApiRunner"
+# Local worker processes at most (each holds the models and an extraction process).
+LOCAL_MAX_WORKERS = 8
 
 log = logging.getLogger("macrodata")
 
@@ -139,12 +141,18 @@ def _skip(value: str) -> frozenset[str]:
     return skip
 
 
-def _beam_options(extra: list[str]):
+def _beam_options(extra: list[str], files: int = 1):
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
     if any(a.startswith("--runner") for a in extra):
         return PipelineOptions(extra)
-    options = PipelineOptions([f"--runner={LOCAL_RUNNER}", *extra])
+    local = [f"--runner={LOCAL_RUNNER}"]
+    workers = min(os.cpu_count() or 1, files, LOCAL_MAX_WORKERS)
+    if workers > 1 and not any(a.startswith("--direct_") for a in extra):
+        # Files are spread over worker processes: on the corpus, 2 processes cut wall time by
+        # a third with identical output. One file gains nothing and pays the start-up.
+        local += ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+    options = PipelineOptions([*local, *extra])
     options.view_as(StandardOptions).runner = LOCAL_RUNNER
     return options
 
@@ -172,12 +180,12 @@ def command_run(args, extra: list[str]) -> int:
     tokenizer = config.section("tokenize")["tokenizer"]
     if "tokenize" not in skip:
         load_tokenizer(tokenizer)  # fail now, not on a worker an hour later
-    options = _beam_options(extra)
     # A dry run only builds the job: it must not need (or touch) the output's storage.
-    dry_run = bool(options.view_as(TestOptions).dry_run)
+    dry_run = bool(_beam_options(extra).view_as(TestOptions).dry_run)
     if is_local(args.output):
         args.output = os.path.abspath(args.output)
     files = expand_inputs(args.input, args.cc_base_url or COMMONCRAWL_BASE)
+    options = _beam_options(extra, len(files))
     if not dry_run:
         check_output(args.output, args.overwrite)
     log.info(

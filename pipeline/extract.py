@@ -120,10 +120,15 @@ class _Sandbox:
         self.process.start()
         child.close()
         self.connection = parent
-        if not parent.poll(STARTUP_TIMEOUT_SECONDS) or parent.recv()[0] != "ready":
+        try:
+            ready = parent.poll(STARTUP_TIMEOUT_SECONDS) and parent.recv()[0] == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
             self.stop()
             raise RuntimeError(
-                f"the extraction process did not start within {STARTUP_TIMEOUT_SECONDS}s"
+                f"the extraction process did not start within {STARTUP_TIMEOUT_SECONDS}s "
+                "(set extract.timeout_seconds: 0 to extract in-process)"
             )
 
     def extract(self, html: str, timeout: float) -> tuple[str, str]:
