@@ -86,7 +86,10 @@ def run_beam(texts: dict[str, str], stage: ExactSubstring | None) -> tuple[float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--corpus", default="/work/shared/corpus")
+    parser.add_argument(
+        "--corpus",
+        default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus"),
+    )
     parser.add_argument("--cache", default="/tmp/macrodata-bench-texts.json")
     parser.add_argument("--mode", default="all_copies")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")

@@ -24,10 +24,15 @@ def sample_warc() -> str:
     return SAMPLE_WARC
 
 
+def corpus_path() -> str:
+    """Where the real-page corpus is looked for: $MACRODATA_CORPUS, else ../shared/corpus."""
+    return os.path.abspath(os.environ.get("MACRODATA_CORPUS", CORPUS_DIR))
+
+
 @pytest.fixture(scope="session")
 def corpus_dir() -> str:
     """The real-page corpus beside the project; tests using it skip when it is absent."""
-    path = os.environ.get("MACRODATA_CORPUS", CORPUS_DIR)
+    path = corpus_path()
     if not os.path.isdir(path) or not any(f.endswith(".warc.gz") for f in os.listdir(path)):
         pytest.skip(f"corpus not found at {path}")
     return os.path.abspath(path)

@@ -21,8 +21,9 @@ from pipeline.report import (
     render_report,
 )
 from pipeline.stats import check_funnel, percent
+from tests.conftest import corpus_path
 
-CORPUS = "/work/shared/corpus"
+CORPUS = corpus_path()
 BROWSER_FLAGS = [
     "--headless",
     "--no-sandbox",

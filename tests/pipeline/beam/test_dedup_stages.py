@@ -25,11 +25,10 @@ from pipeline.beam.dedup import (
 )
 from pipeline.document import Document, document_id
 from pipeline.stats import check_funnel, merge_counters
+from tests.conftest import corpus_path
 from tests.dedup.test_components import GRAPHS
 
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus")
+CORPUS = Path(corpus_path())
 ROOT = Path(__file__).resolve().parents[3]
 
 
