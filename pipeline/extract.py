@@ -57,6 +57,8 @@ def extract_main_text(html: str, settings: ExtractSettings) -> str:
         from resiliparse.extract.html2text import extract_plain_text
 
         return extract_plain_text(html, main_content=True, alt_texts=False, links=False) or ""
+    if settings.extractor != "trafilatura":
+        raise ValueError(f"unknown extractor {settings.extractor!r} (choose from {EXTRACTORS})")
     import trafilatura
 
     text = trafilatura.extract(
@@ -82,7 +84,11 @@ def _sandbox_main(connection, settings: ExtractSettings, memory_bytes: int) -> N
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     # Import and warm up the extractor before saying ready, so start-up time is never charged
     # to the first page's time limit.
-    extract_main_text("<html><body><p>ready</p></body></html>", settings)
+    try:
+        extract_main_text("<html><body><p>ready</p></body></html>", settings)
+    except Exception as error:  # e.g. a missing dependency: tell the parent why
+        connection.send(("failed", f"{type(error).__name__}: {error}"))
+        return
     connection.send(("ready", ""))
     while True:
         try:
@@ -121,15 +127,15 @@ class _Sandbox:
         child.close()
         self.connection = parent
         try:
-            ready = parent.poll(STARTUP_TIMEOUT_SECONDS) and parent.recv()[0] == "ready"
+            if parent.poll(STARTUP_TIMEOUT_SECONDS):
+                status, why = parent.recv()
+            else:
+                status, why = "failed", f"no answer within {STARTUP_TIMEOUT_SECONDS}s"
         except (EOFError, OSError):
-            ready = False
-        if not ready:
+            status, why = "failed", f"it exited (code {self.process.exitcode})"
+        if status != "ready":
             self.stop()
-            raise RuntimeError(
-                f"the extraction process did not start within {STARTUP_TIMEOUT_SECONDS}s "
-                "(set extract.timeout_seconds: 0 to extract in-process)"
-            )
+            raise RuntimeError(f"the extraction process could not start: {why}")
 
     def extract(self, html: str, timeout: float) -> tuple[str, str]:
         """("ok", text) | ("error", why) | ("timeout", why)."""

@@ -62,3 +62,9 @@ def test_start_up_is_not_charged_to_the_first_page():
     finally:
         stage.teardown()
     assert verdict.keep
+
+
+def test_an_extraction_process_that_cannot_start_says_why():
+    stage = Extraction(settings=ExtractSettings(extractor="nope"))
+    with pytest.raises(RuntimeError, match="could not start: ValueError: unknown extractor"):
+        stage.setup()
