@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import re
 from dataclasses import dataclass, field
@@ -82,6 +83,8 @@ def _sandbox_main(connection, settings: ExtractSettings, memory_bytes: int) -> N
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    # The child has no logging set up: keep the extractor's per-page chatter out of the console.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
     # Import and warm up the extractor before saying ready, so start-up time is never charged
     # to the first page's time limit.
     try:
