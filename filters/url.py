@@ -69,6 +69,15 @@ def _url_key(url: str) -> str:
     return url.removeprefix("www.").rstrip("/")
 
 
+def url_host(url: str) -> str:
+    """The host of a URL, lower case, without trailing dot or leading "www."; '' if none."""
+    try:
+        host = (urlsplit(url or "").hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
 def host_suffixes(host: str) -> list[str]:
     """`a.b.example.com` -> [a.b.example.com, b.example.com, example.com]."""
     parts = host.split(".")
@@ -129,13 +138,10 @@ class URLFilter(Filter):
         """The decision for one URL."""
         self.setup()
         lists = self._lists
-        try:
-            host = (urlsplit(url).hostname or "").rstrip(".")
-        except ValueError:
-            host = ""
+        host = url_host(url)
         if not host:
             return drop("invalid_url")
-        suffixes = host_suffixes(host.removeprefix("www."))
+        suffixes = host_suffixes(host)
         if any(s in lists["quality"] for s in suffixes):
             return drop("high_quality_source")
         if any(s in lists["domains"] for s in suffixes):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+
+from filters.url import url_host
 
 # Counter keys are tuples: ("stage", name, "in" | "out" | "words_out" | "tokens_out"),
 # ("stage", name, "dropped", reason), ("read", what), ("hist", name, bucket),
@@ -52,12 +53,7 @@ def stage_counts(counts: Counter, stage: str, reasons: Iterable[str] = ()) -> di
 
 def url_domain(url: str) -> str:
     """The host of a URL, lower case, without a leading "www." (how the report groups pages)."""
-    try:
-        host = (urlsplit(url or "").hostname or "").rstrip(".")
-    except ValueError:
-        host = ""
-    host = host.removeprefix("www.")
-    return host or "(no host)"
+    return url_host(url) or "(no host)"
 
 
 def build_stats(
