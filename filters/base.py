@@ -57,6 +57,18 @@ class Filter:
         scores = self.score(doc)
         return doc.with_signals(scores), self.keep(scores)
 
-    def apply_batch(self, docs: list[Document]) -> list[tuple[Document, Verdict]]:
-        """Apply to many documents; stages with a cheaper batched path override this."""
-        return [self.apply(doc) for doc in docs]
+    def submit(self, doc: Document) -> list[tuple[Document, Verdict | Exception]]:
+        """Start on `doc`; return the documents finished so far, in submission order.
+
+        Stages that work on several documents at once (extraction, in child processes)
+        override this and `flush`; for the rest a document is finished as soon as it is applied.
+        A document the stage fails on comes back with the exception in place of its verdict.
+        """
+        try:
+            return [self.apply(doc)]
+        except Exception as error:
+            return [(doc, error)]
+
+    def flush(self) -> list[tuple[Document, Verdict | Exception]]:
+        """Finish every document still in progress, in submission order."""
+        return []

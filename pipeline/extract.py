@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing
 import re
-from dataclasses import dataclass, field
+import socket
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection, wait
 from typing import ClassVar
 
 from filters.base import KEEP, Filter, Verdict, drop
@@ -96,7 +102,7 @@ def _sandbox_main(connection, settings: ExtractSettings, memory_bytes: int) -> N
     while True:
         try:
             html = connection.recv()
-        except EOFError:
+        except EOFError:  # the parent closed its end (or exited)
             return
         try:
             connection.send(("ok", extract_main_text(html, settings)))
@@ -106,12 +112,26 @@ def _sandbox_main(connection, settings: ExtractSettings, memory_bytes: int) -> N
             connection.send(("error", f"{type(error).__name__}: {error}"[:500]))
 
 
+def _sandbox_entry() -> None:
+    """`python -c` entry of the extraction process: argv = fd, settings JSON, memory bytes."""
+    descriptor, settings, memory_bytes = sys.argv[1:4]
+    connection = Connection(int(descriptor))
+    _sandbox_main(connection, ExtractSettings(**json.loads(settings)), int(memory_bytes))
+
+
+# The child imports only this module: multiprocessing's spawn would re-run the parent's
+# __main__ module first (the CLI or Beam's worker main), which costs seconds per process.
+_CHILD_COMMAND = (
+    "import json, sys; sys.path[:0] = json.loads(sys.argv[4]); "
+    "from pipeline.extract import _sandbox_entry; _sandbox_entry()"
+)
+
 # Generous: a loaded machine can take a while to start Python and import the extractor.
 STARTUP_TIMEOUT_SECONDS = 300
 
 
 class _Sandbox:
-    """Runs extraction in a child process so a page that hangs the parser can be cut off."""
+    """One extraction child process, so a page that hangs the parser can be cut off."""
 
     def __init__(self, settings: ExtractSettings, memory_bytes: int):
         self.settings = settings
@@ -120,47 +140,155 @@ class _Sandbox:
         self.connection = None
 
     def start(self) -> None:
-        # spawn, not fork: the parent runs gRPC threads on Beam workers.
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        self.process = context.Process(
-            target=_sandbox_main, args=(child, self.settings, self.memory_bytes), daemon=True
-        )
-        self.process.start()
-        child.close()
-        self.connection = parent
+        parent, child = socket.socketpair()
+        with child:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    _CHILD_COMMAND,
+                    str(child.fileno()),
+                    json.dumps(asdict(self.settings)),
+                    str(self.memory_bytes),
+                    json.dumps([p for p in sys.path if p]),
+                ],
+                pass_fds=(child.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+            )
+        self.connection = Connection(parent.detach())
         try:
-            if parent.poll(STARTUP_TIMEOUT_SECONDS):
-                status, why = parent.recv()
+            if self.connection.poll(STARTUP_TIMEOUT_SECONDS):
+                status, why = self.connection.recv()
             else:
                 status, why = "failed", f"no answer within {STARTUP_TIMEOUT_SECONDS}s"
         except (EOFError, OSError):
-            status, why = "failed", f"it exited (code {self.process.exitcode})"
+            status, why = "failed", f"it exited (code {self.process.poll()})"
         if status != "ready":
             self.stop()
             raise RuntimeError(f"the extraction process could not start: {why}")
 
-    def extract(self, html: str, timeout: float) -> tuple[str, str]:
-        """("ok", text) | ("error", why) | ("timeout", why)."""
-        if self.process is None or not self.process.is_alive():
+    def send(self, html: str) -> tuple[str, str] | None:
+        """Hand one page over (restarting the process if needed); a failure result, or None."""
+        if not self.alive():
+            self.stop()
             self.start()
         try:
             self.connection.send(html)
-            if self.connection.poll(timeout):
-                return self.connection.recv()
-        except (EOFError, OSError) as error:
+        except OSError as error:
             self.stop()
             return "error", f"extractor process died: {error}"
+        return None
+
+    def receive(self) -> tuple[str, str]:
+        """The answer to the page sent: ("ok", text) or ("error", why)."""
+        try:
+            return self.connection.recv()
+        except (EOFError, OSError) as error:
+            self.stop()
+            return "error", f"extractor process died: {error or 'it exited'}"
+
+    def cut_off(self, timeout: float) -> tuple[str, str]:
+        """Kill a process still busy with a page past its time limit."""
         self.stop()
         return "timeout", f"no result within {timeout:g}s"
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
         if self.process is not None:
             self.process.kill()
-            self.process.join()
+            self.process.wait()
         if self.connection is not None:
             self.connection.close()
         self.process = self.connection = None
+
+
+class _Pool:
+    """Extraction processes kept busy: pages go out as they come, answers come back in order.
+
+    Each process holds up to `depth` pages, so it starts the next page while the caller is
+    busy with the last answer. A page's time limit runs from when its process starts on it.
+    """
+
+    def __init__(self, sandboxes: list[_Sandbox], timeout: float, depth: int = 2):
+        self.sandboxes = sandboxes
+        self.timeout = timeout
+        self.depth = depth
+        # Per process: (key, html) of the pages it holds, oldest (the one it works on) first.
+        self.queues: list[deque] = [deque() for _ in sandboxes]
+        self.started = [0.0] * len(sandboxes)  # when each process started on its oldest page
+        self.results: dict[int, tuple[str, str]] = {}
+        self.next_key = 0  # key of the next page submitted
+        self.next_out = 0  # key of the next answer to hand back
+
+    def submit(self, html: str) -> int:
+        """Queue one page; its key (answers come back in key order)."""
+        while True:
+            slot = min(range(len(self.queues)), key=lambda i: len(self.queues[i]))
+            if len(self.queues[slot]) < self.depth:
+                break
+            self._collect(block=True)
+        key, self.next_key = self.next_key, self.next_key + 1
+        self._send(slot, key, html)
+        return key
+
+    def finished(self) -> list[tuple[int, tuple[str, str]]]:
+        """Answers ready now, in key order, without waiting."""
+        self._collect(block=False)
+        return self._in_order()
+
+    def drain(self) -> list[tuple[int, tuple[str, str]]]:
+        """Every outstanding answer, in key order."""
+        while any(self.queues):
+            self._collect(block=True)
+        return self._in_order()
+
+    def stop(self) -> None:
+        for sandbox in self.sandboxes:
+            sandbox.stop()
+
+    def _in_order(self) -> list[tuple[int, tuple[str, str]]]:
+        out = []
+        while self.next_out in self.results:
+            out.append((self.next_out, self.results.pop(self.next_out)))
+            self.next_out += 1
+        return out
+
+    def _send(self, slot: int, key: int, html: str) -> None:
+        idle = not self.queues[slot]
+        failure = self.sandboxes[slot].send(html)
+        if failure is not None:
+            self.results[key] = failure
+            return
+        self.queues[slot].append((key, html))
+        if idle:
+            self.started[slot] = time.monotonic()
+
+    def _collect(self, block: bool) -> None:
+        busy = [slot for slot, queue in enumerate(self.queues) if queue]
+        if not busy:
+            return
+        wait_for = 0.0
+        if block:
+            first_deadline = min(self.started[slot] + self.timeout for slot in busy)
+            wait_for = max(first_deadline - time.monotonic(), 0.0)
+        ready = wait([self.sandboxes[slot].connection for slot in busy], timeout=wait_for)
+        now = time.monotonic()
+        for slot in busy:
+            sandbox = self.sandboxes[slot]
+            if sandbox.connection in ready:
+                key, _ = self.queues[slot].popleft()
+                self.results[key] = sandbox.receive()
+                self.started[slot] = now
+            elif now >= self.started[slot] + self.timeout:
+                key, _ = self.queues[slot].popleft()
+                self.results[key] = sandbox.cut_off(self.timeout)
+            if not sandbox.alive():  # cut off, or died: its other pages go to a new process
+                pages, self.queues[slot] = list(self.queues[slot]), deque()
+                for key, html in pages:
+                    self._send(slot, key, html)
 
 
 @dataclass(frozen=True)
@@ -187,42 +315,83 @@ class Extraction(Filter):
     max_text_chars: int = 500_000
     max_consecutive_newlines: int = 2
     remove_urls: bool = True
-    _sandbox: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Extraction processes per stage instance, fed continuously (`submit`). 0 or 1: one.
+    processes: int = 1
+    _workers: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_sandbox"] = {}
+        state["_workers"] = {}
         return state
 
     def setup(self) -> None:
-        if self.timeout_seconds > 0 and "process" not in self._sandbox:
-            sandbox = _Sandbox(self.settings, self.memory_limit_bytes)
-            sandbox.start()
-            self._sandbox["process"] = sandbox
+        if self.timeout_seconds <= 0 or "pool" in self._workers:
+            return
+        sandboxes = [
+            _Sandbox(self.settings, self.memory_limit_bytes) for _ in range(max(self.processes, 1))
+        ]
+        try:
+            for sandbox in sandboxes:
+                sandbox.start()
+        except RuntimeError:
+            for sandbox in sandboxes:
+                sandbox.stop()
+            raise
+        self._workers["pool"] = _Pool(sandboxes, self.timeout_seconds)
+        self._workers["waiting"] = {}  # pool key -> the document whose page it is
 
     def teardown(self) -> None:
-        sandbox = self._sandbox.pop("process", None)
-        if sandbox is not None:
-            sandbox.stop()
+        pool = self._workers.pop("pool", None)
+        if pool is not None:
+            pool.stop()
+        self._workers.clear()
 
     def extract(self, html: str) -> tuple[str, str]:
-        """("ok", text) or (failure kind, why) for one page."""
+        """("ok", text) or (failure kind, why) for one page, waiting for it."""
         html = html[: self.max_html_chars]
-        sandbox = self._sandbox.get("process")
-        if sandbox is None and self.timeout_seconds > 0:
-            self.setup()
-            sandbox = self._sandbox["process"]
-        if sandbox is not None:
-            return sandbox.extract(html, self.timeout_seconds)
-        try:
-            return "ok", extract_main_text(html, self.settings)
-        except Exception as error:
-            return "error", f"{type(error).__name__}: {error}"[:500]
+        if self.timeout_seconds <= 0:
+            try:
+                return "ok", extract_main_text(html, self.settings)
+            except Exception as error:
+                return "error", f"{type(error).__name__}: {error}"[:500]
+        self.setup()
+        if self._workers["waiting"]:
+            raise RuntimeError("extract() called with submitted pages outstanding; flush first")
+        pool = self._workers["pool"]
+        pool.submit(html)
+        [(_, result)] = pool.drain()
+        return result
 
     def apply(self, doc: Document) -> tuple[Document, Verdict]:
-        html = doc.html or ""
-        limits = ["html_chars"] if len(html) > self.max_html_chars else []
-        status, result = self.extract(html)
+        return self._finish(doc, *self.extract(doc.html or ""))
+
+    def submit(self, doc: Document) -> list[tuple[Document, Verdict | Exception]]:
+        if self.timeout_seconds <= 0:
+            return super().submit(doc)
+        self.setup()
+        key = self._workers["pool"].submit((doc.html or "")[: self.max_html_chars])
+        self._workers["waiting"][key] = doc
+        return self._finished(self._workers["pool"].finished())
+
+    def flush(self) -> list[tuple[Document, Verdict | Exception]]:
+        if "pool" not in self._workers:
+            return []
+        return self._finished(self._workers["pool"].drain())
+
+    def _finished(self, answers) -> list[tuple[Document, Verdict | Exception]]:
+        waiting = self._workers["waiting"]
+        finished = []
+        for key, (status, result) in answers:
+            doc = waiting.pop(key)
+            try:
+                finished.append(self._finish(doc, status, result))
+            except Exception as error:  # reported for this document, not the one submitted
+                finished.append((doc, error))
+        return finished
+
+    def _finish(self, doc: Document, status: str, result: str) -> tuple[Document, Verdict]:
+        """The document with its cleaned text (or the failure), and the verdict."""
+        limits = ["html_chars"] if len(doc.html or "") > self.max_html_chars else []
         if status != "ok":
             reason = "extraction_timeout" if status == "timeout" else "extraction_error"
             return doc.replace(html=None, meta={**doc.meta, "error": result}), drop(reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -56,6 +56,8 @@ class RunSpec:
     config: Config
     tokenizer: str
     skip: frozenset[str] = frozenset()
+    # Extraction processes per stage instance (pages are extracted that many at a time).
+    extract_processes: int = 1
     run_info: dict = field(default_factory=dict)
 
 
@@ -96,6 +98,7 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
         options = {}
         if stage.name == "extract":
             options["histogram"] = "words_extracted"
+            stage = replace(stage, processes=spec.extract_processes)
         if stage.name == "language":
             options["language_phase"] = "identified"
         docs, stage_stats, stage_dropped, stage_errors = run_stage(docs, stage, **options)

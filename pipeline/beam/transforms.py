@@ -15,7 +15,7 @@ from apache_beam.pvalue import TaggedOutput
 from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
-from filters.base import Filter
+from filters.base import Filter, Verdict
 from pipeline.document import LIMITS_KEY, Document
 from pipeline.stats import length_bucket, merge_counters, url_domain
 from pipeline.warc import (
@@ -169,21 +169,43 @@ class ApplyStage(_Counting):
         self.stage.teardown()
 
     def process(self, doc: Document):
-        name = self.stage.name
-        counts = self.counts
-        counts[("stage", name, "in")] += 1
+        self.counts[("stage", self.stage.name, "in")] += 1
+        try:
+            finished = self._timed(self.stage.submit, doc)
+        except Exception as error:  # one bad document must not stop the run
+            finished = [(doc, error)]
+        for result in finished:
+            yield from self._outputs(*result)
+
+    def finish_bundle(self):
+        # Documents the stage still works on belong to this bundle: finish them here, in the
+        # global window (batch runs have no other).
+        for doc, verdict in self._timed(self.stage.flush):
+            for output in self._outputs(doc, verdict):
+                if isinstance(output, TaggedOutput):
+                    yield TaggedOutput(output.tag, _global(output.value))
+                else:
+                    yield _global(output)
+        yield from super().finish_bundle()
+
+    def _timed(self, step, *args):
         started = time.perf_counter()
         try:
-            doc, verdict = self.stage.apply(doc)
-        except Exception as error:  # one bad document must not stop the run
-            counts[("seconds", name)] += time.perf_counter() - started
+            return step(*args)
+        finally:
+            self.counts[("seconds", self.stage.name)] += time.perf_counter() - started
+
+    def _outputs(self, doc: Document, verdict: Verdict | Exception):
+        """Count one finished document; it, or its drop sample or error record, as outputs."""
+        name = self.stage.name
+        counts = self.counts
+        if isinstance(verdict, Exception):
             counts[("stage", name, "dropped", PROCESSING_ERROR)] += 1
             yield TaggedOutput(
                 ERRORS,
-                {**_error(doc.source, -1, PROCESSING_ERROR, error), "stage": name, "id": doc.id},
+                {**_error(doc.source, -1, PROCESSING_ERROR, verdict), "stage": name, "id": doc.id},
             )
             return
-        counts[("seconds", name)] += time.perf_counter() - started
         for limit in doc.meta.get(LIMITS_KEY, ()):
             counts[("limit", name, limit)] += 1
         words = len(doc.text.split()) if doc.text else 0

@@ -57,7 +57,7 @@ def test_start_up_is_not_charged_to_the_first_page():
     stage = Extraction(timeout_seconds=2)
     try:
         stage.setup()
-        assert stage._sandbox["process"].process.is_alive()
+        assert all(sandbox.alive() for sandbox in stage._workers["pool"].sandboxes)
         _, verdict = stage.apply(Document(id="x", url="u", html=ARTICLE.format(PARAGRAPHS)))
     finally:
         stage.teardown()
