@@ -1,14 +1,23 @@
-"""Throughput and memory of `macrodata run`, whole and per stage.
+"""Throughput and memory of `macrodata run`, whole and per stage, and against the closest peer.
 
     python bench/bench_pipeline.py --input '../shared/corpus/*.warc.gz' [--repeat 3]
-        [--case NAME ...] [-- extra macrodata/Beam arguments]
+        [--case NAME ...] [--peer-python PEER_VENV/bin/python] [-- extra macrodata/Beam arguments]
 
-For each case it runs the real CLI in a child process `--repeat` times and prints medians of:
-documents per CPU-second (HTML documents read / user+system CPU of the run and all its
-processes), wall seconds, peak resident memory of the largest process, and the split of worker
-time between stages (stats.json run.stage_seconds). `--stages` instead times each per-document
-stage in-process, without Beam, on the same documents (documents per CPU-second per stage).
-Compare ratios measured in one invocation: the machine may be shared.
+For each case it runs the real CLI in a child process `--repeat` times (the cases' runs taking
+turns) and prints medians of: documents per CPU-second (HTML documents read / user+system CPU of
+the run and all its processes), wall seconds, peak resident memory of the largest process, and
+the split of worker time between stages (stats.json run.stage_seconds).
+
+`--peer-python` adds the case "peer-datatrove": bench/peer_datatrove.py run by that interpreter
+(a separate environment with datatrove 0.10.1; never a dependency of this project) does the same
+work with datatrove's own pipeline (WARC reader, Trafilatura, language ID for every language,
+Gopher repetition and quality), under the same measurement and with the same language model.
+It prints both funnels (documents into and out of each step), each side's documents per
+CPU-second on the HTML pages it read itself, and the ratio of each of our cases to the peer.
+
+`--stages` instead times each per-document stage in-process, without Beam, on the same documents
+(documents per CPU-second per stage). Compare ratios measured in one invocation: the machine may
+be shared.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 
 FILTER_ONLY = "url_filter,line_corrections,minhash,exact_substring,url_dedup,tokenize,exact_dedup"
@@ -38,6 +48,10 @@ CASES = {
     # Every stage, both dedups, tokenization.
     "full": ["--languages", "all"],
 }
+PEER = "peer-datatrove"
+PEER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_datatrove.py")
+# Our stages that do the peer's steps, in the peer's order.
+PEER_STEPS = ("read", "extract", "language", "repetition", "quality")
 _MEASURE = """
 import json, resource, subprocess, sys, time
 started = time.monotonic()
@@ -64,26 +78,56 @@ def case_args(name: str) -> list[str]:
     return args
 
 
+def input_files(inputs: list[str]) -> list[str]:
+    """The files the input patterns name, sorted."""
+    return sorted({f for pattern in inputs for f in glob.glob(pattern)})
+
+
+def measure(command: list[str]) -> dict:
+    """CPU (of the command and all its processes), wall and peak memory of one run."""
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True
+    )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    if figures["code"] != 0:
+        raise SystemExit(f"run failed: {' '.join(command)}\n{result.stderr[-2000:]}")
+    return figures
+
+
 def run_once(inputs: list[str], args: list[str]) -> dict:
     """One measured run of the CLI; returns the figures and the run's stats."""
     output = tempfile.mkdtemp(prefix="macrodata-bench-")
     command = [sys.executable, "-m", "pipeline.cli", "run", "--output", output, "--overwrite"]
     for pattern in inputs:
         command += ["--input", pattern]
-    result = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *command, *args], capture_output=True, text=True
-    )
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
-    if figures["code"] != 0:
-        raise SystemExit(f"run failed: {' '.join(command + args)}\n{result.stderr[-2000:]}")
+    figures = measure(command + args)
     with open(os.path.join(output, "stats.json"), encoding="utf-8") as handle:
         figures["stats"] = json.load(handle)
     return figures
 
 
-def report_case(name: str, runs: list[dict]) -> None:
-    stats = runs[-1]["stats"]
-    documents = stats["stages"][0]["out"]
+def lid_model(extra: list[str]) -> str:
+    """The language model our runs use: --lid-model if given, else the configured one."""
+    from pipeline.config import Config
+    from pipeline.langid import bundled_model_path
+
+    if "--lid-model" in extra[:-1]:
+        return os.path.abspath(extra[extra.index("--lid-model") + 1])
+    return Config.load().section("language")["model_path"] or bundled_model_path()
+
+
+def run_peer(inputs: list[str], peer_python: str, model: str) -> dict:
+    """One measured run of the peer's pipeline; returns the figures and its funnel."""
+    logs = tempfile.mkdtemp(prefix="peer-datatrove-bench-")
+    command = [peer_python, PEER_SCRIPT, "--lid-model", model, "--logging-dir", logs]
+    figures = measure(command + input_files(inputs))
+    with open(os.path.join(logs, "funnel.json"), encoding="utf-8") as handle:
+        figures["funnel"] = json.load(handle)
+    return figures
+
+
+def report_figures(name: str, documents: int, runs: list[dict]) -> float:
+    """Prints a case's medians; returns its documents per CPU-second."""
     cpu = statistics.median(r["cpu"] for r in runs)
     wall = statistics.median(r["wall"] for r in runs)
     peak = max(r["peak_mb"] for r in runs)
@@ -91,6 +135,13 @@ def report_case(name: str, runs: list[dict]) -> None:
     print(f"   documents per CPU-second: {documents / cpu:8.1f}   (CPU {cpu:.1f}s)")
     print(f"   documents per wall-second:{documents / wall:8.1f}   (wall {wall:.1f}s)")
     print(f"   peak memory of the largest process: {peak:.0f} MB")
+    return documents / cpu
+
+
+def report_case(name: str, runs: list[dict]) -> float:
+    """Prints one of our cases; returns its documents per CPU-second."""
+    stats = runs[-1]["stats"]
+    rate = report_figures(name, stats["stages"][0]["out"], runs)
     seconds: dict[str, list[float]] = {}
     for run in runs:
         for stage, value in run["stats"].get("run", {}).get("stage_seconds", {}).items():
@@ -103,6 +154,46 @@ def report_case(name: str, runs: list[dict]) -> None:
     tokens = stats["final"].get("tokens", 0)
     if tokens:
         print(f"   output: {stats['final']['documents']} documents, {tokens:,} tokens")
+    return rate
+
+
+def report_peer(runs: list[dict]) -> float:
+    """Prints the peer's figures and step times; returns its documents per CPU-second."""
+    steps = runs[-1]["funnel"]
+    rate = report_figures(PEER, steps[0]["out"], runs)
+    total = sum(step["seconds"] for step in steps) or 1.0
+    for step in steps:
+        share = 100 * step["seconds"] / total
+        print(f"   {step['name']:18s} {step['seconds']:8.2f}s task time    {share:5.1f}%")
+    return rate
+
+
+def report_same_work(ours: dict[str, list[dict]], peer: list[dict]) -> None:
+    """Documents into and out of each step, ours next to the peer's, and where reading differs."""
+    steps = peer[-1]["funnel"]
+    print("\n== same work: documents in -> out of each step (ours: stats.json; peer: its stats)")
+    print(f"   {'step':12s}" + "".join(f"{name:>24s}" for name in ours) + f"  {PEER}")
+    for stage, step in zip(PEER_STEPS, steps, strict=True):
+        row = f"   {stage:12s}"
+        for runs in ours.values():
+            found = [s for s in runs[-1]["stats"]["stages"] if s["name"] == stage]
+            row += f"{found[0]['in']:>11d} -> {found[0]['out']:<9d}" if found else f"{'-':>24s}"
+        reasons = ", ".join(f"{k} {v}" for k, v in step["dropped"].items() if v)
+        print(f"{row}{step['in']:>11d} -> {step['out']:<6d} {step['name']} {reasons}".rstrip())
+    peer_read = steps[0]["out"]
+    for name, runs in ours.items():
+        read = runs[-1]["stats"]["stages"][0]
+        if read["out"] == peer_read:
+            print(f"   {name} and {PEER} read the same number of HTML pages: {peer_read}")
+            continue
+        reasons = ", ".join(f"{k} {v}" for k, v in read["dropped"].items() if v)
+        note = (
+            f"NOTE: the readers differ: {name} read {read['out']} HTML pages of {read['in']}"
+            f" WARC records (it dropped {reasons}); {PEER} yielded {peer_read} (response"
+            " records with an HTML payload type that decode, whatever their HTTP status)."
+            " Documents per CPU-second count each side's own pages read."
+        )
+        print(textwrap.fill(note, 96, initial_indent="   ", subsequent_indent="   "))
 
 
 def bench_stages(inputs: list[str], repeat: int) -> None:
@@ -111,7 +202,7 @@ def bench_stages(inputs: list[str], repeat: int) -> None:
     from pipeline.stages import build_stages
     from pipeline.warc import iter_warc
 
-    files = sorted({f for pattern in inputs for f in glob.glob(pattern)})
+    files = input_files(inputs)
     docs = []
     started = time.process_time()
     for path in files:
@@ -146,14 +237,31 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--case", action="append", choices=sorted(CASES))
     parser.add_argument("--stages", action="store_true", help="time each stage in-process")
+    parser.add_argument(
+        "--peer-python", help="interpreter of a datatrove 0.10.1 environment: adds " + PEER
+    )
     args, extra = parser.parse_known_args()
     extra = [a for a in extra if a != "--"]
     if args.stages:
         bench_stages(args.input, args.repeat)
         return
-    for name in args.case or list(CASES):
-        runs = [run_once(args.input, case_args(name) + extra) for _ in range(args.repeat)]
-        report_case(name, runs)
+    names = args.case or list(CASES)
+    model = lid_model(extra) if args.peer_python else ""
+    ours: dict[str, list[dict]] = {name: [] for name in names}
+    peer: list[dict] = []
+    for _ in range(args.repeat):  # cases take turns, so a slow spell of the machine hits all
+        for name in names:
+            ours[name].append(run_once(args.input, case_args(name) + extra))
+        if args.peer_python:
+            peer.append(run_peer(args.input, args.peer_python, model))
+    rates = {name: report_case(name, runs) for name, runs in ours.items()}
+    if not peer:
+        return
+    peer_rate = report_peer(peer)
+    report_same_work(ours, peer)
+    print()
+    for name, rate in rates.items():
+        print(f"{name} vs {PEER}: {rate / peer_rate:.2f}x documents per CPU-second")
 
 
 if __name__ == "__main__":
