@@ -15,9 +15,14 @@ Gopher repetition and quality), under the same measurement and with the same lan
 It prints both funnels (documents into and out of each step), each side's documents per
 CPU-second on the HTML pages it read itself, and the ratio of each of our cases to the peer.
 
+Every case is also run on a WARC holding no page (one warcinfo record): what a run costs
+whatever its size (interpreter and Beam start-up, job graph, models, the extraction process,
+report). Its CPU is printed as the fixed cost, and documents per CPU-second net of it as the rate
+at scale, where a worker's fixed cost is spread over many WARC files.
+
 `--stages` instead times each per-document stage in-process, without Beam, on the same documents
-(documents per CPU-second per stage). Compare ratios measured in one invocation: the machine may
-be shared.
+(documents per CPU-second and peak resident memory per stage). Compare ratios measured in one
+invocation: the machine may be shared.
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ import tempfile
 import textwrap
 import time
 
-FILTER_ONLY = "url_filter,line_corrections,minhash,exact_substring,url_dedup,tokenize,exact_dedup"
+# The filter figures: read, extraction, language ID, Gopher repetition and quality (and the
+# exact-document dedup, which costs little).
+FILTER_ONLY = "url_filter,line_corrections,minhash,exact_substring,url_dedup,tokenize"
 CASES = {
     # The peer's stage set: read, extraction, language ID, Gopher repetition and quality.
     "filters-trafilatura": ["--languages", "all", "--skip", FILTER_ONLY],
@@ -76,6 +83,17 @@ def case_args(name: str) -> list[str]:
         i = args.index("--skip") + 1
         args[i] = ",".join(s for s in args[i].split(",") if s in known_stages())
     return args
+
+
+def empty_warc() -> str:
+    """A WARC file with one warcinfo record and no page: the input of the fixed-cost runs."""
+    from warcio.warcwriter import WARCWriter
+
+    path = os.path.join(tempfile.mkdtemp(prefix="macrodata-bench-"), "empty.warc.gz")
+    with open(path, "wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        writer.write_record(writer.create_warcinfo_record("empty.warc.gz", {"software": "bench"}))
+    return path
 
 
 def input_files(inputs: list[str]) -> list[str]:
@@ -126,7 +144,15 @@ def run_peer(inputs: list[str], peer_python: str, model: str) -> dict:
     return figures
 
 
-def report_figures(name: str, documents: int, runs: list[dict]) -> float:
+def check_read(figures: dict, name: str) -> dict:
+    """A run over the real input must have read pages (else the figures mean nothing)."""
+    steps = figures["funnel"] if "funnel" in figures else figures["stats"]["stages"]
+    if steps[0]["out"] == 0:
+        raise SystemExit(f"{name} read no HTML page: check --input")
+    return figures
+
+
+def report_figures(name: str, documents: int, runs: list[dict], fixed: list[dict]) -> float:
     """Prints a case's medians; returns its documents per CPU-second."""
     cpu = statistics.median(r["cpu"] for r in runs)
     wall = statistics.median(r["wall"] for r in runs)
@@ -135,13 +161,22 @@ def report_figures(name: str, documents: int, runs: list[dict]) -> float:
     print(f"   documents per CPU-second: {documents / cpu:8.1f}   (CPU {cpu:.1f}s)")
     print(f"   documents per wall-second:{documents / wall:8.1f}   (wall {wall:.1f}s)")
     print(f"   peak memory of the largest process: {peak:.0f} MB")
+    if fixed:
+        fixed_cpu = statistics.median(r["cpu"] for r in fixed)
+        net = max(cpu - fixed_cpu, 1e-9)
+        print(
+            f"   fixed cost of a run (no page): {fixed_cpu:.1f} CPU-s, "
+            f"{statistics.median(r['wall'] for r in fixed):.1f}s wall, "
+            f"{max(r['peak_mb'] for r in fixed):.0f} MB"
+        )
+        print(f"   documents per CPU-second net of it (at scale): {documents / net:8.1f}")
     return documents / cpu
 
 
-def report_case(name: str, runs: list[dict]) -> float:
+def report_case(name: str, runs: list[dict], fixed: list[dict]) -> float:
     """Prints one of our cases; returns its documents per CPU-second."""
     stats = runs[-1]["stats"]
-    rate = report_figures(name, stats["stages"][0]["out"], runs)
+    rate = report_figures(name, stats["stages"][0]["out"], runs, fixed)
     seconds: dict[str, list[float]] = {}
     for run in runs:
         for stage, value in run["stats"].get("run", {}).get("stage_seconds", {}).items():
@@ -157,10 +192,10 @@ def report_case(name: str, runs: list[dict]) -> float:
     return rate
 
 
-def report_peer(runs: list[dict]) -> float:
+def report_peer(runs: list[dict], fixed: list[dict]) -> float:
     """Prints the peer's figures and step times; returns its documents per CPU-second."""
     steps = runs[-1]["funnel"]
-    rate = report_figures(PEER, steps[0]["out"], runs)
+    rate = report_figures(PEER, steps[0]["out"], runs, fixed)
     total = sum(step["seconds"] for step in steps) or 1.0
     for step in steps:
         share = 100 * step["seconds"] / total
@@ -196,8 +231,23 @@ def report_same_work(ours: dict[str, list[dict]], peer: list[dict]) -> None:
         print(textwrap.fill(note, 96, initial_indent="   ", subsequent_indent="   "))
 
 
+def _resident_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak since the last reset) of this process, in MB."""
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _reset_peak() -> None:
+    """Start a new peak-memory measurement (Linux: VmHWM restarts from the current RSS)."""
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+        handle.write("5")
+
+
 def bench_stages(inputs: list[str], repeat: int) -> None:
-    """Each per-document stage alone, in-process: documents per CPU-second."""
+    """Each per-document stage alone, in-process: documents per CPU-second, peak memory."""
     from pipeline.config import Config
     from pipeline.stages import build_stages
     from pipeline.warc import iter_warc
@@ -210,8 +260,12 @@ def bench_stages(inputs: list[str], repeat: int) -> None:
             docs += [o.document for o in iter_warc(handle, path) if o.document is not None]
     read = time.process_time() - started
     print(f"read {len(docs)} documents: {len(docs) / read:.0f} documents per CPU-second")
+    print(f"process holding them: {_resident_mb('VmRSS'):.0f} MB")
     overrides = {"language.languages": ["all"], "extract.timeout_seconds": 0}
+    print("stage                  in ->   out    documents/CPU-s   peak RSS (growth in the stage)")
     for stage in build_stages(Config.load(overrides=overrides)):
+        before = _resident_mb("VmRSS")
+        _reset_peak()
         stage.setup()
         rates, kept = [], []
         for _ in range(repeat):
@@ -222,11 +276,66 @@ def bench_stages(inputs: list[str], repeat: int) -> None:
                 if verdict.keep:
                     kept.append(doc)
             rates.append(len(docs) / max(time.process_time() - started, 1e-9))
+        peak = _resident_mb("VmHWM")
         print(
-            f"{stage.name:18s} {len(docs):5d} -> {len(kept):5d}  "
-            f"{statistics.median(rates):9.1f} documents per CPU-second"
+            f"{stage.name:18s} {len(docs):6d} -> {len(kept):5d}  {statistics.median(rates):12.1f}"
+            f"      {peak:6.0f} MB (+{peak - before:.0f} MB)"
         )
+        stage.teardown()
         docs = kept
+    bench_corpus_stages(docs, repeat)
+
+
+def _timed_peak(step, repeat: int) -> tuple[float, float, float, object]:
+    """Median CPU seconds of `step()` over `repeat` runs, peak RSS, its growth, last result."""
+    before = _resident_mb("VmRSS")
+    _reset_peak()
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.process_time()
+        result = step()
+        times.append(time.process_time() - started)
+    peak = _resident_mb("VmHWM")
+    return max(statistics.median(times), 1e-9), peak, peak - before, result
+
+
+def bench_corpus_stages(docs: list, repeat: int) -> None:
+    """MinHash, exact-substring and tokenization on the filtered documents, without Beam."""
+    from dedup.exact_substring import ExactSubstring, find_repeats, span_tokenizer
+    from dedup.minhash import PRESETS, MinHasher
+    from pipeline.config import Config
+    from pipeline.tokenizer import load_tokenizer
+
+    texts = [doc.text for doc in docs]
+    preset = Config.load().section("dedup")["minhash_preset"]
+    hasher = MinHasher(PRESETS[preset])
+    seconds, peak, growth, _ = _timed_peak(lambda: hasher.band_keys(texts), repeat)
+    print(
+        f"{'minhash':18s} {len(texts):6d} documents  {len(texts) / seconds:12.1f}"
+        f"      {peak:6.0f} MB (+{growth:.0f} MB)  signatures and band keys, "
+        f"{PRESETS[preset].num_perm} hashes"
+    )
+    stage = ExactSubstring()
+    spans = span_tokenizer(stage.tokenizer)
+    seconds, peak, growth, ids = _timed_peak(lambda: spans.ids(texts), repeat)
+    tokens = sum(len(i) for i in ids)
+    print(
+        f"{'tokenize (spans)':18s} {tokens:6d} tokens  {tokens / seconds / 1e6:10.2f} M/CPU-s"
+        f"   {peak:6.0f} MB (+{growth:.0f} MB)  the ids exact_substring hands on to tokenize"
+    )
+    by_doc = {doc.id: i for doc, i in zip(docs, ids, strict=True)}
+    seconds, peak, growth, _ = _timed_peak(lambda: find_repeats(by_doc, stage), repeat)
+    print(
+        f"{'exact_substring':18s} {tokens:6d} tokens  {tokens / seconds / 1e6:10.2f} M/CPU-s"
+        f"   {peak:6.0f} MB (+{growth:.0f} MB)  in memory, without tokenizing or shuffles "
+        "(bench_exact_substring.py: with Beam's)"
+    )
+    tokenizer = load_tokenizer(Config.load().section("tokenize")["tokenizer"])
+    seconds, peak, growth, _ = _timed_peak(lambda: tokenizer.encode_batch(texts), repeat)
+    print(
+        f"{'tokenize':18s} {tokens:6d} tokens  {tokens / seconds / 1e6:10.2f} M/CPU-s"
+        f"   {peak:6.0f} MB (+{growth:.0f} MB)  output tokenizer, from text"
+    )
 
 
 def main() -> None:
@@ -238,6 +347,9 @@ def main() -> None:
     parser.add_argument("--case", action="append", choices=sorted(CASES))
     parser.add_argument("--stages", action="store_true", help="time each stage in-process")
     parser.add_argument(
+        "--no-fixed", action="store_true", help="skip the fixed-cost runs on a WARC with no page"
+    )
+    parser.add_argument(
         "--peer-python", help="interpreter of a datatrove 0.10.1 environment: adds " + PEER
     )
     args, extra = parser.parse_known_args()
@@ -248,16 +360,23 @@ def main() -> None:
     names = args.case or list(CASES)
     model = lid_model(extra) if args.peer_python else ""
     ours: dict[str, list[dict]] = {name: [] for name in names}
+    ours_fixed: dict[str, list[dict]] = {name: [] for name in names}
     peer: list[dict] = []
+    peer_fixed: list[dict] = []
+    empty = [] if args.no_fixed else [empty_warc()]
     for _ in range(args.repeat):  # cases take turns, so a slow spell of the machine hits all
         for name in names:
-            ours[name].append(run_once(args.input, case_args(name) + extra))
+            ours[name].append(check_read(run_once(args.input, case_args(name) + extra), name))
+            if empty:
+                ours_fixed[name].append(run_once(empty, case_args(name) + extra))
         if args.peer_python:
-            peer.append(run_peer(args.input, args.peer_python, model))
-    rates = {name: report_case(name, runs) for name, runs in ours.items()}
+            peer.append(check_read(run_peer(args.input, args.peer_python, model), PEER))
+            if empty:
+                peer_fixed.append(run_peer(empty, args.peer_python, model))
+    rates = {name: report_case(name, ours[name], ours_fixed[name]) for name in names}
     if not peer:
         return
-    peer_rate = report_peer(peer)
+    peer_rate = report_peer(peer, peer_fixed)
     report_same_work(ours, peer)
     print()
     for name, rate in rates.items():
