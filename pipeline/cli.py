@@ -184,6 +184,8 @@ def command_run(args, extra: list[str]) -> int:
     if "tokenize" not in skip:
         load_tokenizer(tokenizer)  # fail now, not on a worker an hour later
     options = _beam_options(extra)
+    # Resolved (and checked) before anything is listed or staged.
+    args.extract_processes = _extract_processes(args.extract_processes, options)
     # A dry run only builds the job: it must not need (or touch) the output's storage.
     dry_run = bool(options.view_as(TestOptions).dry_run)
     if is_local(args.output):
@@ -230,7 +232,7 @@ def _execute(files, args, config, skip, tokenizer, options, dry_run: bool) -> in
     runner = options.view_as(StandardOptions).runner or LOCAL_RUNNER
     # Local runs write to a sibling staging directory that replaces --output only on success.
     staging = staging_dir(args.output) if is_local(args.output) and not dry_run else None
-    extract_processes = _extract_processes(args.extract_processes, options)
+    extract_processes = args.extract_processes
     spec = RunSpec(
         files=files,
         output=staging or args.output,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -84,7 +85,7 @@ def extract_main_text(html: str, settings: ExtractSettings) -> str:
 
 
 def _sandbox_main(connection, settings: ExtractSettings, memory_bytes: int) -> None:
-    """Child process loop: receive HTML, send back ("ok", text) or ("error", message)."""
+    """Child process loop: receive HTML (UTF-8), send back ("ok", text) or ("error", message)."""
     if memory_bytes > 0:
         import resource
 
@@ -101,7 +102,7 @@ def _sandbox_main(connection, settings: ExtractSettings, memory_bytes: int) -> N
     connection.send(("ready", ""))
     while True:
         try:
-            html = connection.recv()
+            html = connection.recv_bytes().decode("utf-8", "surrogatepass")
         except EOFError:  # the parent closed its end (or exited)
             return
         try:
@@ -128,6 +129,9 @@ _CHILD_COMMAND = (
 
 # Generous: a loaded machine can take a while to start Python and import the extractor.
 STARTUP_TIMEOUT_SECONDS = 300
+# Socket buffer asked for (the kernel may grant less): pages queued behind a busy process wait
+# there, and the parent only queues what fits, so it never blocks while a page is running.
+SOCKET_BUFFER_BYTES = 4 * 1024**2
 
 
 class _Sandbox:
@@ -138,6 +142,7 @@ class _Sandbox:
         self.memory_bytes = memory_bytes
         self.process = None
         self.connection = None
+        self.capacity = 0  # bytes of pages the socket holds without blocking the sender
 
     def start(self) -> None:
         parent, child = socket.socketpair()
@@ -156,6 +161,10 @@ class _Sandbox:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
             )
+        with contextlib.suppress(OSError):
+            parent.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER_BYTES)
+        # Half of what Linux reports is room for payload; the rest is its bookkeeping.
+        self.capacity = parent.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) // 2
         self.connection = Connection(parent.detach())
         try:
             if self.connection.poll(STARTUP_TIMEOUT_SECONDS):
@@ -167,31 +176,6 @@ class _Sandbox:
         if status != "ready":
             self.stop()
             raise RuntimeError(f"the extraction process could not start: {why}")
-
-    def send(self, html: str) -> tuple[str, str] | None:
-        """Hand one page over (restarting the process if needed); a failure result, or None."""
-        if not self.alive():
-            self.stop()
-            self.start()
-        try:
-            self.connection.send(html)
-        except OSError as error:
-            self.stop()
-            return "error", f"extractor process died: {error}"
-        return None
-
-    def receive(self) -> tuple[str, str]:
-        """The answer to the page sent: ("ok", text) or ("error", why)."""
-        try:
-            return self.connection.recv()
-        except (EOFError, OSError) as error:
-            self.stop()
-            return "error", f"extractor process died: {error or 'it exited'}"
-
-    def cut_off(self, timeout: float) -> tuple[str, str]:
-        """Kill a process still busy with a page past its time limit."""
-        self.stop()
-        return "timeout", f"no result within {timeout:g}s"
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -210,14 +194,17 @@ class _Pool:
 
     Each process holds up to `depth` pages, so it starts the next page while the caller is
     busy with the last answer. A page's time limit runs from when its process starts on it.
+    A process cut off or dead fails the page it was working on; its other pages go to a new one.
     """
 
     def __init__(self, sandboxes: list[_Sandbox], timeout: float, depth: int = 2):
         self.sandboxes = sandboxes
         self.timeout = timeout
         self.depth = depth
-        # Per process: (key, html) of the pages it holds, oldest (the one it works on) first.
+        # Per process: (key, UTF-8 page) of the pages it holds, oldest (the one it works on)
+        # first; the first `sent` of them have been written to it, the rest wait for room.
         self.queues: list[deque] = [deque() for _ in sandboxes]
+        self.sent = [0] * len(sandboxes)
         self.started = [0.0] * len(sandboxes)  # when each process started on its oldest page
         self.results: dict[int, tuple[str, str]] = {}
         self.next_key = 0  # key of the next page submitted
@@ -231,7 +218,8 @@ class _Pool:
                 break
             self._collect(block=True)
         key, self.next_key = self.next_key, self.next_key + 1
-        self._send(slot, key, html)
+        self.queues[slot].append((key, html.encode("utf-8", "surrogatepass")))
+        self._feed(slot)
         return key
 
     def finished(self) -> list[tuple[int, tuple[str, str]]]:
@@ -256,15 +244,41 @@ class _Pool:
             self.next_out += 1
         return out
 
-    def _send(self, slot: int, key: int, html: str) -> None:
-        idle = not self.queues[slot]
-        failure = self.sandboxes[slot].send(html)
-        if failure is not None:
-            self.results[key] = failure
-            return
-        self.queues[slot].append((key, html))
-        if idle:
-            self.started[slot] = time.monotonic()
+    def _feed(self, slot: int) -> None:
+        """Send the process the pages it can take without blocking us (starting it if needed)."""
+        queue, sandbox = self.queues[slot], self.sandboxes[slot]
+        while self.sent[slot] < len(queue):
+            key, page = queue[self.sent[slot]]
+            if not self.sent[slot]:  # idle: it reads the page at once
+                if not sandbox.alive():
+                    sandbox.stop()
+                    try:
+                        sandbox.start()
+                    except RuntimeError as error:
+                        queue.popleft()
+                        self.results[key] = "error", str(error)
+                        continue
+            elif not sandbox.alive():  # died on the page it was working on
+                self._fail(slot, "error", "extractor process died")
+                return
+            elif sum(len(p) for _, p in list(queue)[: self.sent[slot] + 1]) > sandbox.capacity:
+                return  # it would fill the socket: sent when the process is free
+            try:
+                sandbox.connection.send_bytes(page)
+            except OSError as error:
+                self._fail(slot, "error", f"extractor process died: {error}")
+                return
+            if not self.sent[slot]:
+                self.started[slot] = time.monotonic()
+            self.sent[slot] += 1
+
+    def _fail(self, slot: int, status: str, why: str) -> None:
+        """Stop the process; its oldest page gets (status, why), the rest go to a new process."""
+        self.sandboxes[slot].stop()
+        key, _ = self.queues[slot].popleft()
+        self.results[key] = status, why
+        self.sent[slot] = 0
+        self._feed(slot)
 
     def _collect(self, block: bool) -> None:
         busy = [slot for slot, queue in enumerate(self.queues) if queue]
@@ -279,16 +293,18 @@ class _Pool:
         for slot in busy:
             sandbox = self.sandboxes[slot]
             if sandbox.connection in ready:
+                try:
+                    answer = sandbox.connection.recv()
+                except (EOFError, OSError) as error:
+                    self._fail(slot, "error", f"extractor process died: {error or 'it exited'}")
+                    continue
                 key, _ = self.queues[slot].popleft()
-                self.results[key] = sandbox.receive()
+                self.results[key] = answer
+                self.sent[slot] -= 1
                 self.started[slot] = now
+                self._feed(slot)
             elif now >= self.started[slot] + self.timeout:
-                key, _ = self.queues[slot].popleft()
-                self.results[key] = sandbox.cut_off(self.timeout)
-            if not sandbox.alive():  # cut off, or died: its other pages go to a new process
-                pages, self.queues[slot] = list(self.queues[slot]), deque()
-                for key, html in pages:
-                    self._send(slot, key, html)
+                self._fail(slot, "timeout", f"no result within {self.timeout:g}s")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import apache_beam as beam
@@ -10,7 +10,9 @@ from apache_beam.testing.util import assert_that, equal_to
 from filters.base import KEEP, Filter, drop
 from pipeline.beam.transforms import run_stage
 from pipeline.document import Document
+from pipeline.extract import Extraction
 from pipeline.stats import merge_counters
+from tests.pipeline.test_extract import in_process, pages
 
 
 @dataclass(frozen=True)
@@ -72,4 +74,106 @@ def test_generic_wrapper_keeps_drops_counts_and_reports_errors():
                 ]
             ),
             label="stats",
+        )
+
+
+@dataclass(frozen=True)
+class HeldFilter(Filter):
+    """Finishes nothing until flush, like a stage working on several documents at once."""
+
+    name: ClassVar[str] = "held"
+    held: list = field(default_factory=list, compare=False)
+
+    def submit(self, doc):
+        self.held.append(doc)
+        return []
+
+    def flush(self):
+        finished = [
+            (d, RuntimeError("broken"))
+            if d.text == "boom"
+            else (d, KEEP if d.text else drop("empty"))
+            for d in self.held
+        ]
+        self.held.clear()
+        return finished
+
+
+def without_seconds(stats):
+    """The merged counters of a stage, but the worker seconds (they vary)."""
+    return (
+        stats
+        | beam.CombineGlobally(merge_counters)
+        | beam.Map(lambda c: Counter({k: v for k, v in c.items() if k[0] != "seconds"}))
+    )
+
+
+def test_documents_finished_at_the_end_of_a_bundle_are_output_counted_and_reported():
+    docs = [
+        Document(id=str(i), url=f"u{i}", text=t) for i, t in enumerate(["one", "", "boom", "two"])
+    ]
+    with TestPipeline(runner=FnApiRunner()) as p:
+        kept, stats, dropped, errors = run_stage(p | beam.Create(docs), HeldFilter())
+        assert_that(kept | beam.Map(lambda d: d.id), equal_to(["0", "3"]), label="kept")
+        assert_that(
+            dropped | beam.Map(lambda kv: (kv[0], kv[1]["id"])),
+            equal_to([("held/empty", "1")]),
+            label="dropped",
+        )
+        assert_that(
+            errors | beam.Map(lambda e: (e["stage"], e["id"], e["reason"], e["detail"])),
+            equal_to([("held", "2", "processing_error", "RuntimeError: broken")]),
+            label="errors",
+        )
+        assert_that(
+            without_seconds(stats),
+            equal_to(
+                [
+                    Counter(
+                        {
+                            ("stage", "held", "in"): 4,
+                            ("stage", "held", "out"): 2,
+                            ("stage", "held", "words_out"): 2,
+                            ("stage", "held", "dropped", "empty"): 1,
+                            ("stage", "held", "dropped", "processing_error"): 1,
+                        }
+                    )
+                ]
+            ),
+            label="stats",
+        )
+
+
+def test_extraction_in_two_processes_outputs_every_document_once():
+    docs = pages(19)
+    expected = in_process(docs)
+    kept_ids = [doc_id for doc_id, _, reason in expected if not reason]
+    dropped_ids = [("extract/" + reason, doc_id) for doc_id, _, reason in expected if reason]
+    assert kept_ids and dropped_ids
+    with TestPipeline(runner=FnApiRunner()) as p:
+        kept, stats, dropped, errors = run_stage(
+            p | beam.Create(docs), Extraction(timeout_seconds=30, processes=2)
+        )
+        assert_that(
+            kept | beam.Map(lambda d: (d.id, d.text)),
+            equal_to([(doc_id, text) for doc_id, text, reason in expected if not reason]),
+            label="kept",
+        )
+        assert_that(
+            dropped | beam.Map(lambda kv: (kv[0], kv[1]["id"])),
+            equal_to(dropped_ids),
+            label="dropped",
+        )
+        assert_that(errors, equal_to([]), label="errors")
+        assert_that(
+            without_seconds(stats)
+            | beam.Map(
+                lambda c: (
+                    c[("stage", "extract", "in")],
+                    c[("stage", "extract", "out")],
+                    sum(v for k, v in c.items() if k[:3] == ("stage", "extract", "dropped")),
+                )
+            ),
+            equal_to([(len(docs), len(kept_ids), len(dropped_ids))]),
+            label="funnel",
         )
