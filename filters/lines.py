@@ -89,10 +89,11 @@ class LineCorrections(Filter):
     def _line_is_boilerplate(self, line: str, n_words: int) -> bool:
         if n_words < self.min_words_per_line:
             return True
-        letters = [ch for ch in line if ch.isalpha()]
+        # str methods mapped in C: this runs on every character of every line.
+        letters = "".join(filter(str.isalpha, line))
         if not letters:
-            return any(ch.isdigit() for ch in line)  # numbers only (dates, scores, prices)
-        upper = sum(1 for ch in letters if ch.isupper())
+            return any(map(str.isdigit, line))  # numbers only (dates, scores, prices)
+        upper = sum(map(str.isupper, letters))
         if upper / len(letters) > self.max_uppercase_frac:
             return True
         return _COUNTER.match(line) is not None

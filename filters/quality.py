@@ -106,7 +106,7 @@ class QualityFilter(Filter):
             "ellipsis_to_word_ratio": sum(text.count(e) for e in ELLIPSES) / denominator,
             "bullet_lines_frac": sum(1 for line in lines if line.startswith(BULLETS)) / n_lines,
             "ellipsis_lines_frac": sum(1 for line in lines if line.endswith(ELLIPSES)) / n_lines,
-            "alpha_words_frac": sum(1 for w in words if _has_alpha(w)) / denominator,
+            "alpha_words_frac": sum(map(_has_alpha, words)) / denominator,
             "stop_words": stop_count,
         }
 
@@ -136,4 +136,4 @@ class QualityFilter(Filter):
 
 
 def _has_alpha(word: str) -> bool:
-    return any(ch.isalpha() for ch in word)
+    return any(map(str.isalpha, word))

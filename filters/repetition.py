@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -46,11 +47,12 @@ def ngram_char_fractions(words: list[str]) -> dict[int, float]:
     n_words = len(words)
     if n_words < 2:
         return fractions
+    # Each word's id: the position of its first occurrence (map and setdefault run in C).
     vocabulary: dict[str, int] = {}
     ids = np.fromiter(
-        (vocabulary.setdefault(w, len(vocabulary)) for w in words), dtype=np.uint64, count=n_words
+        map(vocabulary.setdefault, words, itertools.count()), dtype=np.uint64, count=n_words
     )
-    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=n_words)
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=n_words)
     prefix = np.concatenate(([0], np.cumsum(lengths)))
     total_chars = int(prefix[-1]) or 1
     if len(vocabulary) == n_words:  # every word distinct: nothing can repeat

@@ -28,6 +28,8 @@ SKIPPABLE = (
 # Local default: the portable in-process runner, named directly because the DirectRunner
 # first tries to download Prism.
 LOCAL_RUNNER = "FnApiRunner"
+# Local worker processes at most (each holds the models and an extraction process).
+LOCAL_MAX_WORKERS = 8
 
 log = logging.getLogger("macrodata")
 
@@ -147,15 +149,20 @@ def _skip(value: str) -> frozenset[str]:
     return skip
 
 
-def _beam_options(extra: list[str]):
+def _beam_options(extra: list[str], files: int = 1):
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
     if any(a.startswith("--runner") for a in extra):
         return PipelineOptions(extra)
-    # Locally one in-process worker runs the graph while extraction, most of the work, runs in
-    # child processes on the other cores (_extract_processes). On 2 cores this is as fast as
-    # Beam's multi_processing mode with 2 workers and costs a fifth less CPU (bench/).
-    options = PipelineOptions([f"--runner={LOCAL_RUNNER}", *extra])
+    local = [f"--runner={LOCAL_RUNNER}"]
+    workers = min(os.cpu_count() or 1, files, LOCAL_MAX_WORKERS)
+    if workers > 1 and not any(a.startswith("--direct_") for a in extra):
+        # Files are spread over worker processes, each feeding one extraction process. On the
+        # corpus (2 files, 2 cores) this ends the full run 12% sooner than one in-process worker
+        # with an extraction process, for 20% more CPU. One file only pays the start-up: it
+        # runs in-process, with extraction processes on the other cores.
+        local += ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+    options = PipelineOptions([*local, *extra])
     options.view_as(StandardOptions).runner = LOCAL_RUNNER
     return options
 
@@ -183,14 +190,15 @@ def command_run(args, extra: list[str]) -> int:
     tokenizer = config.section("tokenize")["tokenizer"]
     if "tokenize" not in skip:
         load_tokenizer(tokenizer)  # fail now, not on a worker an hour later
-    options = _beam_options(extra)
-    # Resolved (and checked) before anything is listed or staged.
-    args.extract_processes = _extract_processes(args.extract_processes, options)
+    if args.extract_processes < 0:
+        raise UsageError("--extract-processes must be 0 (automatic) or more")
     # A dry run only builds the job: it must not need (or touch) the output's storage.
-    dry_run = bool(options.view_as(TestOptions).dry_run)
+    dry_run = bool(_beam_options(extra).view_as(TestOptions).dry_run)
     if is_local(args.output):
         args.output = os.path.abspath(args.output)
     files = expand_inputs(args.input, args.cc_base_url or COMMONCRAWL_BASE)
+    options = _beam_options(extra, len(files))
+    args.extract_processes = _extract_processes(args.extract_processes, options)
     if not dry_run:
         check_output(args.output, args.overwrite)
     log.info(
@@ -208,8 +216,6 @@ def _extract_processes(requested: int, options) -> int:
     """Extraction processes per worker: as asked, else all cores but one in a local run."""
     from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
 
-    if requested < 0:
-        raise UsageError("--extract-processes must be 0 (automatic) or more")
     if requested:
         return requested
     local = str(options.view_as(StandardOptions).runner) == LOCAL_RUNNER
