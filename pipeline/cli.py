@@ -11,7 +11,6 @@ import sys
 import time
 
 from pipeline import __version__
-from pipeline.beam.io import InputError
 from pipeline.config import Config, ConfigError, default_text
 from pipeline.report import MergeError
 from pipeline.stages import DEDUP_STAGES, DOCUMENT_STAGES, REQUIRED_STAGES
@@ -323,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     # Beam warns on the root logger about optional Google Cloud libraries a local run never uses.
     for handler in logging.getLogger().handlers:
         handler.addFilter(lambda record: "apitools not found" not in record.getMessage())
+
     for noisy in (
         "apache_beam",
         "trafilatura",
@@ -334,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # warcio warns about each odd WARC-Target-URI; the reader reports those in stats and errors/.
     logging.getLogger("warcio").setLevel(logging.ERROR)
+    # Imported only now: importing Beam logs, which before basicConfig would configure logging.
+    from pipeline.beam.io import InputError
+
     args, extra = _parser().parse_known_args(argv)
     try:
         if args.command == "run":
