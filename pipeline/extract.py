@@ -114,7 +114,7 @@ def _sandbox_main(connection, settings: ExtractSettings, memory_bytes: int) -> N
 
 
 def _sandbox_entry() -> None:
-    """`python -c` entry of the extraction process: argv = fd, settings JSON, memory bytes."""
+    """Entry of the extraction process: argv = socket fd, settings JSON, memory bytes, sys.path."""
     descriptor, settings, memory_bytes = sys.argv[1:4]
     connection = Connection(int(descriptor))
     _sandbox_main(connection, ExtractSettings(**json.loads(settings)), int(memory_bytes))
