@@ -30,6 +30,15 @@ class LengthFilter(Filter):
         return KEEP if scores["chars"] >= self.min_chars else drop("too_short")
 
 
+def without_seconds(stats):
+    """The merged counters of a stage, but the worker seconds (they vary)."""
+    return (
+        stats
+        | beam.CombineGlobally(merge_counters)
+        | beam.Map(lambda c: Counter({k: v for k, v in c.items() if k[0] != "seconds"}))
+    )
+
+
 def test_generic_wrapper_keeps_drops_counts_and_reports_errors():
     docs = [
         Document(id=str(i), url=f"u{i}", text=t)
@@ -53,13 +62,8 @@ def test_generic_wrapper_keeps_drops_counts_and_reports_errors():
             label="errors",
         )
         # Worker seconds vary; every other counter is exact.
-        merged = (
-            stats
-            | beam.CombineGlobally(merge_counters)
-            | beam.Map(lambda c: Counter({k: v for k, v in c.items() if k[0] != "seconds"}))
-        )
         assert_that(
-            merged,
+            without_seconds(stats),
             equal_to(
                 [
                     Counter(
@@ -97,15 +101,6 @@ class HeldFilter(Filter):
         ]
         self.held.clear()
         return finished
-
-
-def without_seconds(stats):
-    """The merged counters of a stage, but the worker seconds (they vary)."""
-    return (
-        stats
-        | beam.CombineGlobally(merge_counters)
-        | beam.Map(lambda c: Counter({k: v for k, v in c.items() if k[0] != "seconds"}))
-    )
 
 
 def test_documents_finished_at_the_end_of_a_bundle_are_output_counted_and_reported():
