@@ -97,8 +97,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="N",
-        help="extraction processes per worker (default: one per core for local runs, "
-        "one on distributed runners)",
+        help="extraction processes per worker (default: all cores but one when a local run "
+        "has one worker, else one per worker)",
     )
 
     report = commands.add_parser("report", help="rebuild DIR/report.html from DIR/stats.json")
@@ -237,19 +237,18 @@ def _execute(files, args, config, skip, tokenizer, options, dry_run: bool) -> in
     runner = options.view_as(StandardOptions).runner or LOCAL_RUNNER
     # Local runs write to a sibling staging directory that replaces --output only on success.
     staging = staging_dir(args.output) if is_local(args.output) and not dry_run else None
-    extract_processes = args.extract_processes
     spec = RunSpec(
         files=files,
         output=staging or args.output,
         config=config,
         tokenizer=tokenizer,
         skip=skip,
-        extract_processes=extract_processes,
+        extract_processes=args.extract_processes,
         run_info={
             "inputs": args.input,
             "files": len(files),
             "runner": str(runner),
-            "extract_processes": extract_processes,
+            "extract_processes": args.extract_processes,
             "started_unix": round(time.time(), 3),
         },
     )
@@ -322,7 +321,6 @@ def main(argv: list[str] | None = None) -> int:
     # Beam warns on the root logger about optional Google Cloud libraries a local run never uses.
     for handler in logging.getLogger().handlers:
         handler.addFilter(lambda record: "apitools not found" not in record.getMessage())
-
     for noisy in (
         "apache_beam",
         "trafilatura",
