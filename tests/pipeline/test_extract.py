@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from pipeline.document import Document
@@ -14,6 +16,22 @@ PARAGRAPHS = "".join(
 def test_clean_text_removes_urls_and_caps_newlines():
     text = "See https://example.com/a?b=1 or www.example.org now.\n\n\n\nNext example.com/path end"
     assert clean_text(text) == "See or now.\n\nNext end"
+
+
+def test_clean_text_matches_the_pattern_over_the_whole_text():
+    # clean_text runs the URL pattern only on lines that may hold a URL; the result must be
+    # what the pattern gives over the whole text.
+    from pipeline.extract import _URL
+
+    text = (
+        "plain line\nend with spaces \t\nWWW.Example.COM and more\n"
+        "\tftp://host/file.txt\nshop.example.de/cart?id=1 ok\nno url here, 1/2 of it\n"
+        "HTTPS://A.B/c\n\n\n\nwww.\nfoo.com without a path\n   https://x.org   \nlast"
+    )
+    reference = "\n".join(line.rstrip() for line in _URL.sub("", text).split("\n"))
+    reference = re.sub(r"\n{3,}", "\n\n", reference).strip()
+    assert clean_text(text) == reference
+    assert "Example" not in reference and "shop" not in reference and "foo.com" in reference
 
 
 @pytest.mark.parametrize("timeout", [0, 5])
