@@ -15,6 +15,7 @@ Documents travel through one shuffle; token ids through two (no re-tokenising).
 from __future__ import annotations
 
 import json
+import pickle
 
 import apache_beam as beam
 import numpy as np
@@ -59,20 +60,20 @@ DOC_BYTES = Metrics.counter(NAME, "document_bytes")
 
 
 def _shuffled(record, counter=KEYED_RECORDS, size=KEYED_BYTES):
-    """Counts one shuffled record of numpy arrays (and documents' text) and passes it on."""
+    """(key, value) -> (key, the value pickled once), counted.
+
+    Beam's default coder would encode each numpy array and document of the value on its own,
+    through its pickle fallback, and again to estimate sizes; one bytes value is copied.
+    """
+    key, value = record
+    packed = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     counter.inc()
-    size.inc(sum(_nbytes(v) for v in record[1]))
-    return record
+    size.inc(len(packed))
+    return key, packed
 
 
-def _nbytes(value) -> int:
-    if isinstance(value, np.ndarray):
-        return value.nbytes
-    if isinstance(value, list):
-        return sum(_nbytes(v) for v in value)
-    if isinstance(value, Document):
-        return len(value.text.encode("utf-8"))
-    return len(value) if isinstance(value, str | bytes) else 0
+def _unpacked(packed: bytes):
+    return pickle.loads(packed)
 
 
 class _Stage(_Counting):
@@ -175,7 +176,8 @@ def _count_repeats(records, label: str, stage: ExactSubstring, to_counts):
     """(bucket, chunk) records -> (bucket, KeyCounts of the keys seen twice or more)."""
     return (
         records
-        | f"ExactSubstr {label} keys" >> beam.MapTuple(lambda b, chunk: (b, to_counts(chunk)))
+        | f"ExactSubstr {label} keys"
+        >> beam.MapTuple(lambda b, chunk: (b, to_counts(_unpacked(chunk))))
         | f"ExactSubstr count {label}"
         >> beam.CombinePerKey(CountKeys()).with_hot_key_fanout(stage.hot_key_fanout)
     )
@@ -187,7 +189,7 @@ def _repeated_rows(item, keep_first: bool = False):
     repeated = joined["repeated"][0] if joined["repeated"] else None
     if repeated is None or len(repeated.keys) == 0:
         return
-    for chunk in joined["at"]:
+    for chunk in map(_unpacked, joined["at"]):
         batch, rows, positions, keys = chunk[:4]
         names = chunk[4][rows] if keep_first else None
         hit = repeated.hits(keys, names, positions)
@@ -197,7 +199,7 @@ def _repeated_rows(item, keep_first: bool = False):
 
 def _gathered(chunks) -> dict[int, np.ndarray]:
     """(doc rows, positions) chunks of one batch -> doc row -> sorted distinct positions."""
-    chunks = list(chunks)
+    chunks = [_unpacked(c) for c in chunks]
     if not chunks:
         return {}
     rows = np.concatenate([r for r, _ in chunks])
@@ -210,7 +212,7 @@ class Candidates(_Stage):
 
     def process(self, item):
         batch, joined = item
-        names, ids_list = joined["ids"][0]
+        names, ids_list = _unpacked(joined["ids"][0])
         stage, keep_first = self.stage, self.stage.mode == KEEP_FIRST
         doc_rows, starts, keys = [], [], []
         for row, grams in _gathered(joined["q"]).items():
@@ -245,7 +247,7 @@ class Cut(_Stage):
 
     def process(self, item):
         _, joined = item
-        (docs, ids_list), flagged = joined["doc"][0], _gathered(joined["start"])
+        (docs, ids_list), flagged = _unpacked(joined["doc"][0]), _gathered(joined["start"])
         for row, doc in enumerate(docs):
             starts = flagged.get(row)
             if starts is None:
