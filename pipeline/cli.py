@@ -176,11 +176,38 @@ def _stray_values(extra: list[str]) -> list[str]:
     return stray
 
 
+def _beam_arguments(extra: list[str]) -> list[str]:
+    """The Beam options after `run`'s own, with `--dry_run` made strict.
+
+    Beam ignores a bare `--dry_run` (with a warning), which would start the real job, and
+    takes any value given to it, "False" included, as true.
+    """
+    extra = [a for a in extra if a != "--"]  # the optional separator before Beam's options
+    arguments, index = [], 0
+    while index < len(extra):
+        arg, index = extra[index], index + 1
+        if arg != "--dry_run" and not arg.startswith("--dry_run="):
+            arguments.append(arg)
+            continue
+        if arg.startswith("--dry_run="):
+            value = arg.partition("=")[2]
+        elif index < len(extra) and not extra[index].startswith("--"):
+            value, index = extra[index], index + 1
+        else:
+            value = "True"
+        if value.lower() not in ("true", "false"):
+            raise UsageError(f"--dry_run takes True or False, not {value!r}")
+        if value.lower() == "true":
+            arguments.append("--dry_run=True")
+    return arguments
+
+
 def command_run(args, extra: list[str]) -> int:
     from apache_beam.options.pipeline_options import TestOptions
 
     from pipeline.beam.io import COMMONCRAWL_BASE, check_output, expand_inputs, is_local
 
+    extra = _beam_arguments(extra)
     unknown = _stray_values(extra)
     if unknown:
         raise UsageError(f"unexpected argument(s): {' '.join(unknown)}")
@@ -256,8 +283,13 @@ def _execute(files, args, config, skip, tokenizer, options, dry_run: bool) -> in
     try:
         pipeline = beam.Pipeline(options=options)
         build(pipeline, spec)
-        result = pipeline.run()
-        result.wait_until_finish()
+        if dry_run and str(runner) != "DataflowRunner":
+            # Only Dataflow's runner honours --dry_run; the others would run the job. The job
+            # graph is still built and serialised, which checks it.
+            pipeline.to_runner_api()
+        else:
+            result = pipeline.run()
+            result.wait_until_finish()
         if staging:
             publish_run(staging, args.output)
             staging = None

@@ -2,7 +2,9 @@ import os
 import subprocess
 import sys
 
-from pipeline.cli import main
+import pytest
+
+from pipeline.cli import UsageError, _beam_arguments, main
 
 
 def test_negative_extract_processes_is_a_usage_error(sample_warc, tmp_path, capsys):
@@ -22,3 +24,33 @@ def test_importing_the_cli_leaves_beam_for_later():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        (["--dry_run"], ["--dry_run=True"]),
+        (
+            ["--", "--dry_run", "--runner=DataflowRunner"],
+            ["--dry_run=True", "--runner=DataflowRunner"],
+        ),
+        (["--dry_run", "false", "--project=p"], ["--project=p"]),
+        (["--dry_run=False"], []),
+        (["--dry_run=TRUE"], ["--dry_run=True"]),
+    ],
+)
+def test_dry_run_is_read_strictly(given, expected):
+    # Beam alone ignores a bare --dry_run and runs the real job.
+    assert _beam_arguments(given) == expected
+
+
+def test_a_dry_run_value_beam_cannot_read_is_a_usage_error():
+    with pytest.raises(UsageError, match="--dry_run takes True or False"):
+        _beam_arguments(["--dry_run=yes"])
+
+
+def test_a_bare_dry_run_runs_nothing(sample_warc, tmp_path, capsys):
+    output = tmp_path / "out"
+    assert main(["run", "--input", sample_warc, "--output", str(output), "--dry_run"]) == 0
+    assert "dry run" in capsys.readouterr().out
+    assert not output.exists()
