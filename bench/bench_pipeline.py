@@ -15,7 +15,8 @@ Gopher repetition and quality), under the same measurement and with the same lan
 It prints both funnels (documents into and out of each step), each side's documents per
 CPU-second on the HTML pages it read itself, and the ratio of each of our cases to the peer.
 
-Every case is also run on a WARC holding no page (one warcinfo record): what a run costs
+Every case is also run on WARCs holding no page (one warcinfo record each, as many files as the
+input): what a run costs
 whatever its size (interpreter and Beam start-up, job graph, models, the extraction process,
 report). Its CPU is printed as the fixed cost, and documents per CPU-second net of it as the rate
 at scale, where a worker's fixed cost is spread over many WARC files.
@@ -85,15 +86,20 @@ def case_args(name: str) -> list[str]:
     return args
 
 
-def empty_warc() -> str:
-    """A WARC file with one warcinfo record and no page: the input of the fixed-cost runs."""
+def empty_warcs(count: int) -> list[str]:
+    """`count` WARC files with one warcinfo record and no page: the input of the fixed-cost
+    runs. As many files as the real input, so that a run starts as many workers."""
     from warcio.warcwriter import WARCWriter
 
-    path = os.path.join(tempfile.mkdtemp(prefix="macrodata-bench-"), "empty.warc.gz")
-    with open(path, "wb") as handle:
-        writer = WARCWriter(handle, gzip=True)
-        writer.write_record(writer.create_warcinfo_record("empty.warc.gz", {"software": "bench"}))
-    return path
+    folder = tempfile.mkdtemp(prefix="macrodata-bench-")
+    paths = []
+    for i in range(count):
+        paths.append(os.path.join(folder, f"empty-{i:05d}.warc.gz"))
+        with open(paths[-1], "wb") as handle:
+            writer = WARCWriter(handle, gzip=True)
+            info = writer.create_warcinfo_record(os.path.basename(paths[-1]), {"software": "bench"})
+            writer.write_record(info)
+    return paths
 
 
 def input_files(inputs: list[str]) -> list[str]:
@@ -361,7 +367,7 @@ def main() -> None:
     ours_fixed: dict[str, list[dict]] = {name: [] for name in names}
     peer: list[dict] = []
     peer_fixed: list[dict] = []
-    empty = [] if args.no_fixed else [empty_warc()]
+    empty = [] if args.no_fixed else empty_warcs(len(input_files(args.input)))
     for _ in range(args.repeat):  # cases take turns, so a slow spell of the machine hits all
         for name in names:
             ours[name].append(check_read(run_once(args.input, case_args(name) + extra), name))
