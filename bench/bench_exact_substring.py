@@ -1,6 +1,7 @@
 """Exact-substring dedup: tokens per CPU-second and shuffle volume vs hashing every window.
 
 Usage: PYTHONPATH=. python bench/bench_exact_substring.py [--corpus DIR] [--mode M] [--repeats N]
+       [--scale K]
 Texts are extracted from the corpus WARCs (trafilatura, as the pipeline does) and cached.
 """
 
