@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="N",
-        help="extraction processes per worker (default: all cores but one when a local run "
+        help="extraction processes per worker (default: one per core when a local run "
         "has one worker, else one per worker)",
     )
 
@@ -247,7 +247,7 @@ def command_run(args, extra: list[str]) -> int:
 
 
 def _extract_processes(requested: int, options) -> int:
-    """Extraction processes per worker: as asked, else all cores but one in a local run."""
+    """Extraction processes per worker: as asked, else one per core in an in-process local run."""
     from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
 
     if requested:
