@@ -45,7 +45,9 @@ _SCAN_OVERLAP = 64
 _MAX_LINE = 1 << 20
 # Share of control or undecodable characters above which an "HTML" body is binary.
 _MAX_BINARY_FRACTION = 0.05
-_BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+# Control characters but tab, newlines, vertical tab and form feed. Each is one byte in UTF-8,
+# and no other character's UTF-8 holds a byte below 0x80, so bytes.translate can count them.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([a-zA-Z0-9_.:-]+)", re.I)
@@ -104,6 +106,13 @@ def uri_problem(url: str) -> str:
     except ValueError:
         host = None
     return "" if host else "no host"
+
+
+def binary_chars(text: str) -> int:
+    """Control characters (see _CONTROL_BYTES) and U+FFFD (undecodable bytes) in `text`."""
+    encoded = text.encode("utf-8", "surrogatepass")
+    controls = len(encoded) - len(encoded.translate(None, _CONTROL_BYTES))
+    return controls + text.count("\ufffd")
 
 
 def decode_html(payload: bytes, content_type: str | None) -> str:
@@ -362,7 +371,7 @@ def _outcome(record, source: str, limits: ReadLimits) -> Outcome:
     payload = payload[: limits.max_payload_bytes]
     html = decode_html(payload, content_type)
     sample = html[:65536]
-    if sample and len(_BINARY_CHARS.findall(sample)) > _MAX_BINARY_FRACTION * len(sample):
+    if sample and binary_chars(sample) > _MAX_BINARY_FRACTION * len(sample):
         return Outcome(reason=BINARY, detail=f"{content_type[:60]}: {payload[:16]!r}")
     crawl_date = headers.get_header("WARC-Date") or ""
     record_id = headers.get_header("WARC-Record-ID") or f"{source}:{url}:{crawl_date}"

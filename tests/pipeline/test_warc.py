@@ -1,9 +1,19 @@
 import io
+import re
 
+import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.warc import NOT_HTML, NOT_HTTP_200, NOT_RESPONSE, ReadLimits, decode_html, iter_warc
+from pipeline.warc import (
+    NOT_HTML,
+    NOT_HTTP_200,
+    NOT_RESPONSE,
+    ReadLimits,
+    binary_chars,
+    decode_html,
+    iter_warc,
+)
 
 
 def warc(records, gzip=True) -> bytes:
@@ -74,3 +84,18 @@ def test_decoding_order():
     assert "célèbre" in decode_html(french.encode("cp1252"), "text/html")
     # A lying declaration falls back instead of failing.
     assert "Größe" in decode_html("Größe".encode(), "text/html; charset=ascii")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "plain <b>html</b>\n\ttab\r\n",
+        "a\x00b\x7f\ufffd\x1f\x0e\x0b\x0c\x08€",
+        "é\x01" * 50,
+        "\ud800\x02",
+    ],
+)
+def test_binary_chars_counts_what_the_character_class_matches(text):
+    reference = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+    assert binary_chars(text) == len(reference.findall(text))
