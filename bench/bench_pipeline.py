@@ -16,10 +16,10 @@ It prints both funnels (documents into and out of each step), each side's docume
 CPU-second on the HTML pages it read itself, and the ratio of each of our cases to the peer.
 
 Every case is also run on WARCs holding no page (one warcinfo record each, as many files as the
-input): what a run costs
-whatever its size (interpreter and Beam start-up, job graph, models, the extraction process,
-report). Its CPU is printed as the fixed cost, and documents per CPU-second net of it as the rate
-at scale, where a worker's fixed cost is spread over many WARC files.
+input): what a run costs whatever its size (interpreter and Beam start-up, job graph, models,
+the extraction processes, report). Its CPU is printed as the fixed cost, and documents per
+CPU-second net of it as the rate at scale, where a worker's fixed cost is spread over many WARC
+files.
 
 `--stages` instead times each per-document stage in-process, without Beam, on the same documents
 (documents per CPU-second and peak resident memory per stage). Compare ratios measured in one
