@@ -54,3 +54,25 @@ def test_a_bare_dry_run_runs_nothing(sample_warc, tmp_path, capsys):
     assert main(["run", "--input", sample_warc, "--output", str(output), "--dry_run"]) == 0
     assert "dry run" in capsys.readouterr().out
     assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    "cores, files, mode, workers, extract",
+    [
+        (2, 2, "in_memory", 1, 2),  # measured fastest on two cores
+        (1, 3, "in_memory", 1, 1),
+        (8, 3, "multi_processing", 3, 1),  # a worker per file, each with one extraction process
+        (8, 1, "in_memory", 1, 8),
+    ],
+)
+def test_local_default_mode(monkeypatch, cores, files, mode, workers, extract):
+    from apache_beam.options.pipeline_options import DirectOptions
+
+    from pipeline.cli import _beam_options, _extract_processes
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    options = _beam_options([], files)
+    direct = options.view_as(DirectOptions)
+    assert (direct.direct_running_mode, direct.direct_num_workers) == (mode, workers)
+    assert _extract_processes(0, options) == extract
+    assert _extract_processes(3, options) == 3  # asked for: as asked
