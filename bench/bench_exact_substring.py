@@ -20,10 +20,10 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from dedup.exact_substring import ExactSubstring, find_repeats, span_tokenizer
-from pipeline.beam.exact_substring import exact_substring
+from pipeline.beam.exact_substring import ExactSubstringStage
 from pipeline.document import Document
 from pipeline.extract import ExtractSettings, extract_main_text
-from pipeline.stats import merge_counters
+from pipeline.funnel import merge_counters
 from pipeline.warc import iter_warc
 
 DOC_ID_BYTES = 34  # document_id(): 14-digit date, "-", 20 hex digits
@@ -94,7 +94,7 @@ def run_beam(texts: dict[str, str], stage: ExactSubstring | None) -> tuple[float
     if stage is None:
         _ = created | beam.combiners.Count.Globally()
     else:
-        kept, stats, _, _ = exact_substring(created, stage)
+        kept, stats, *_ = created | ExactSubstringStage(stage)
         _ = kept | beam.combiners.Count.Globally()
         counts_pc = stats | beam.CombineGlobally(merge_counters)
         _ = counts_pc | beam.Map(save_counts, path)

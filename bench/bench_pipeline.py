@@ -255,7 +255,7 @@ def _reset_peak() -> None:
 def bench_stages(inputs: list[str], repeat: int) -> None:
     """Each per-document stage alone, in-process: documents per CPU-second, peak memory."""
     from pipeline.config import Config
-    from pipeline.stages import build_stages
+    from pipeline.stages import filter_stages
     from pipeline.warc import iter_warc
 
     files = input_files(inputs)
@@ -269,7 +269,7 @@ def bench_stages(inputs: list[str], repeat: int) -> None:
     print(f"process holding them: {_resident_mb('VmRSS'):.0f} MB")
     overrides = {"language.languages": ["all"], "extract.timeout_seconds": 0}
     print("stage                  in ->   out    documents/CPU-s   peak RSS (growth in the stage)")
-    for stage in build_stages(Config.load(overrides=overrides)):
+    for stage in filter_stages(Config.load(overrides=overrides)):
 
         def kept_by(stage=stage, docs=docs) -> list:
             return [doc for doc, verdict in map(stage.apply, docs) if verdict.keep]

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from pipeline.beam.sink import parquet_schema, to_row
 from pipeline.config import Config
-from pipeline.stages import build_stages
+from pipeline.stages import filter_stages
 from pipeline.tokenizer import load_tokenizer
 from pipeline.warc import ReadLimits, iter_warc
 
@@ -31,7 +31,7 @@ CORPUS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus",
 
 def measure(files: list[str]) -> None:
     config = Config.load(None, {"language.languages": ["all"]})
-    stages = build_stages(config)
+    stages = filter_stages(config)
     tokenizer = load_tokenizer(config.section("tokenize")["tokenizer"])
     boundary: dict[str, list[int]] = {"read": [0, 0, 0]}  # docs, pickled bytes, text bytes
     for stage in stages:

@@ -356,6 +356,9 @@ class ExactSubstring:
     buckets: int = 64
     tokenizer: str = DEFAULT_TOKENIZER  # as the output shards
     span_samples: int = 20  # choice: removed spans kept for the report
+    # Whether documents left uncut carry their token ids (Document.text_ids) to a following
+    # tokenize stage; set by the run when that stage uses the same tokenizer.
+    hand_on_ids: bool = False
 
     def __post_init__(self):
         if self.mode not in MODES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -41,6 +42,40 @@ PRESETS = {
     "refinedweb": MinHashParams(bands=450, rows=20),
     "fineweb": MinHashParams(bands=14, rows=8),
 }
+NEAR_DUPLICATE = "near_duplicate"
+
+
+@dataclass(frozen=True)
+class MinHashSettings:
+    """The minhash stage: near-duplicates (LSH buckets, then connected components) dropped,
+    the smallest id of each component kept (the config's `dedup` section)."""
+
+    name: ClassVar[str] = "minhash"
+    reasons: ClassVar[tuple[str, ...]] = (NEAR_DUPLICATE,)
+
+    params: MinHashParams = PRESETS["refinedweb"]
+    rounds: int = 3
+    residual_budget: int = 1_000_000
+    audit_pairs: int = 8
+    batch_size: int = 64
+
+    @classmethod
+    def from_config(cls, section: dict) -> MinHashSettings:
+        """Settings from the `dedup` config section (bands/rows override the preset)."""
+        preset = PRESETS[section["minhash_preset"]]
+        params = MinHashParams(
+            bands=section["bands"] or preset.bands,
+            rows=section["rows"] or preset.rows,
+            ngram=section["ngram"],
+            seed=section["seed"],
+        )
+        return cls(
+            params=params,
+            rounds=section["rounds"],
+            residual_budget=section["residual_budget"],
+            audit_pairs=section["audit_pairs"],
+            batch_size=section["batch_size"],
+        )
 
 
 class MinHasher:

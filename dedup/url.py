@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pipeline.document import Document
+
+DUPLICATE_URL = "duplicate_url"
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
 # choice: click and campaign trackers that never change the page (Google, Facebook, Microsoft,
@@ -57,3 +63,15 @@ def canonical_url(url: str) -> str:
     )
     path = parts.path or ("/" if host else "")
     return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+@dataclass(frozen=True)
+class URLDedup:
+    """Captures of one canonical URL: all but the smallest id (the earliest crawl) dropped."""
+
+    name: ClassVar[str] = "url_dedup"
+    reasons: ClassVar[tuple[str, ...]] = (DUPLICATE_URL,)
+
+    def key(self, doc: Document) -> str:
+        """What two captures of one page share."""
+        return canonical_url(doc.url)

@@ -17,6 +17,8 @@ class Verdict:
 
 
 KEEP = Verdict(True)
+# The reason for a document a stage raised an exception on (it is reported in errors/).
+PROCESSING_ERROR = "processing_error"
 
 
 def drop(reason: str) -> Verdict:
@@ -37,6 +39,10 @@ class Filter:
     signals: ClassVar[tuple[str, ...]] = ()
     # Every reason `keep` may return, so stats list them even at zero.
     reasons: ClassVar[tuple[str, ...]] = ()
+    # A words-per-document histogram of the documents the stage keeps, under this name.
+    words_histogram: ClassVar[str] = ""
+    # Count the languages of every document the stage finishes, under this phase name.
+    language_phase: ClassVar[str] = ""
 
     def setup(self) -> None:
         """Load models or other per-worker state (called once per worker)."""

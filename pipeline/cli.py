@@ -12,18 +12,10 @@ import time
 
 from pipeline import __version__
 from pipeline.config import Config, ConfigError, default_text
-from pipeline.report import MergeError
-from pipeline.stages import DEDUP_STAGES, DOCUMENT_STAGES, REQUIRED_STAGES
+from pipeline.stages import SKIPPABLE, STAGES, RunSpec
+from pipeline.stats import MergeError
 from pipeline.tokenizer import TokenizerError, load_tokenizer
 
-# Dedup stages in run order; exact_substring runs between minhash and url_dedup.
-SKIPPABLE = (
-    tuple(s for s in DOCUMENT_STAGES if s not in REQUIRED_STAGES)
-    + DEDUP_STAGES[:2]
-    + ("exact_substring",)
-    + DEDUP_STAGES[2:]
-    + ("tokenize",)
-)
 # Local default: the portable in-process runner, named directly because the DirectRunner
 # first tries to download Prism.
 LOCAL_RUNNER = "FnApiRunner"
@@ -139,13 +131,13 @@ def _overrides(args) -> dict:
 
 def _skip(value: str) -> frozenset[str]:
     skip = frozenset(s.strip() for s in value.split(",") if s.strip())
-    unknown = skip - set(SKIPPABLE) - set(REQUIRED_STAGES)
+    unknown = skip - {stage.name for stage in STAGES}
     if unknown:
         raise UsageError(
             f"--skip: unknown stage(s) {', '.join(sorted(unknown))}; "
             f"choose from {', '.join(SKIPPABLE)}"
         )
-    required = skip & set(REQUIRED_STAGES)
+    required = skip - set(SKIPPABLE)
     if required:
         raise UsageError(f"--skip: {', '.join(sorted(required))} cannot be skipped")
     return skip
@@ -268,7 +260,7 @@ def _execute(files, args, config, skip, tokenizer, options, dry_run: bool) -> in
     from apache_beam.options.pipeline_options import StandardOptions
 
     from pipeline.beam.io import is_local, publish_run, staging_dir
-    from pipeline.beam.run import RunSpec, build
+    from pipeline.beam.run import build
 
     runner = options.view_as(StandardOptions).runner or LOCAL_RUNNER
     # Local runs write to a sibling staging directory that replaces --output only on success.

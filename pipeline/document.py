@@ -27,8 +27,11 @@ class Document:
     language_score: float = 0.0
     crawl_date: str = ""
     html: str | None = None
-    # Token ids of `text` (EOS included), set by the tokenize stage.
+    # The output: token ids of `text`, EOS included, set by the tokenize stage only.
     input_ids: list[int] | None = None
+    # Token ids of `text` without EOS, handed on by a stage that already computed them with
+    # the output tokenizer (exact_substring), so tokenize need not encode the text again.
+    text_ids: list[int] | None = None
     signals: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 

@@ -325,6 +325,7 @@ class Extraction(Filter):
         "extraction_timeout",
         "extraction_error",
     )
+    words_histogram: ClassVar[str] = "words_extracted"
 
     settings: ExtractSettings = ExtractSettings()
     # Per-document wall-clock limit; 0 extracts in-process with no limit.

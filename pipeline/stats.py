@@ -1,117 +1,110 @@
-"""Mergeable run counters and the stats.json they become (plain Python, no Beam)."""
+"""stats.json: its shape, how a run writes it, how runs merge, and the funnel check.
+
+The one owner of the format: the pipeline builds it here from merged counters
+(`build_stats`), the report reads these sections, and `merge_stats` merges every section of
+several runs (one per part or CommonCrawl dump) into one. Plain Python, no Beam.
+"""
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections import Counter
-from collections.abc import Iterable
+from typing import Any, TypedDict
 
 from filters.url import url_host
+from pipeline.funnel import sections, stage_row
 
-# Counter keys are tuples: ("stage", name, "in" | "out" | "words_out" | "tokens_out"),
-# ("stage", name, "dropped", reason), ("read", what), ("hist", name, bucket),
-# ("lang", phase, language, "documents" | "words"), ("seconds", stage) (worker seconds in the
-# stage's own code, summed over workers), ("limit", stage, what): documents cut by a limit
-# (they go on, cut), ("dedup", stage, what) for dedup figures such as tokens removed
-# (stats.json "dedup": {stage: {what: n}}).
+# One funnel row. "in" is a Python keyword, hence the functional form.
+StageRow = TypedDict(
+    "StageRow",
+    {
+        "name": str,
+        "in": int,
+        "out": int,
+        "dropped": dict[str, int],  # every known reason, zeros included
+        "words_out": int,
+        # "tokens_out": int, only on stages that tokenize
+    },
+)
+
+
+class Final(TypedDict):
+    """What the run delivered."""
+
+    documents: int
+    tokens: int
+    words: int
+
+
+class Domains(TypedDict, total=False):
+    """The top domains by documents kept and dropped."""
+
+    top: int
+    kept: list[dict]  # {"domain", "documents"}
+    dropped: list[dict]  # {"domain", "documents", "reasons": {stage/reason: n}}
+    merged: bool  # set when runs were merged (a domain outside a run's top list counts 0)
+
+
+class Stats(TypedDict, total=False):
+    """stats.json. Sections named after a stage (e.g. "minhash") hold that stage's audit."""
+
+    stages: list[StageRow]  # in run order; reconciles (check_funnel)
+    final: Final
+    read: dict[str, int]  # records, files, files_failed, ...
+    limits: dict[str, int]  # "stage.limit": documents cut by a limit and kept
+    languages: dict[str, dict[str, dict[str, int]]]  # phase -> language -> documents, words
+    dedup: dict[str, dict[str, int]]  # stage -> its own figures (tokens_removed, ...)
+    histograms: dict[str, dict[str, int]]  # name -> power-of-two bucket -> documents
+    version: str
+    config_hash: str
+    config: dict[str, Any]
+    run: dict[str, Any]  # inputs, files, runner, wall_seconds, stage_seconds, ...
+    domains: Domains
+    # After a merge, instead of one run's version/config_hash/config/run:
+    runs: list[dict[str, Any]]  # {"dir", "run", "version", "config_hash"} per run
+    configs: dict[str, dict[str, Any]]  # config hash -> configuration
 
 
 class FunnelError(AssertionError):
     """Counts that do not reconcile: a bug in the pipeline, never rounding."""
 
 
-def merge_counters(counters: Iterable[dict]) -> Counter:
-    """Sum of many counters (the Beam combine step)."""
-    total: Counter = Counter()
-    for counter in counters:
-        total.update(counter)
-    return total
-
-
-def length_bucket(value: int) -> int:
-    """Power-of-two bucket (lower bound) for length histograms: 0, 1, 2, 4, 8, ..."""
-    return 0 if value <= 0 else 1 << (int(value).bit_length() - 1)
-
-
-def stage_counts(counts: Counter, stage: str, reasons: Iterable[str] = ()) -> dict:
-    """One funnel row from the counters."""
-    dropped = {reason: 0 for reason in reasons}
-    for key, value in counts.items():
-        if key[:2] == ("stage", stage) and key[2] == "dropped":
-            dropped[key[3]] = dropped.get(key[3], 0) + value
-    row = {
-        "name": stage,
-        "in": counts.get(("stage", stage, "in"), 0),
-        "out": counts.get(("stage", stage, "out"), 0),
-        "dropped": dict(sorted(dropped.items())),
-        "words_out": counts.get(("stage", stage, "words_out"), 0),
-    }
-    if ("stage", stage, "tokens_out") in counts:
-        row["tokens_out"] = counts[("stage", stage, "tokens_out")]
-    return row
-
-
-def url_domain(url: str) -> str:
-    """The host of a URL, lower case, without a leading "www." (how the report groups pages)."""
-    return url_host(url) or "(no host)"
+class MergeError(ValueError):
+    """Runs that cannot be merged into one (different stage lists)."""
 
 
 def build_stats(
-    counts: Counter, stages: list[tuple[str, tuple[str, ...]]], extra: dict | None = None
-) -> dict:
+    counts: Counter, plan: list[tuple[str, tuple[str, ...]]], extra: dict | None = None
+) -> Stats:
     """stats.json content from merged counters and the run's stages (name, known reasons)."""
-    rows = [stage_counts(counts, name, reasons) for name, reasons in stages]
-    last = rows[-1]["out"] if rows else 0
-    histograms: dict[str, dict[str, int]] = {}
-    languages: dict[str, dict[str, dict[str, int]]] = {}
-    read: dict[str, int] = {}
-    limits: dict[str, int] = {}
-    dedup: dict[str, dict[str, int]] = {}
-    for key, value in counts.items():
-        if key[0] == "hist":
-            histograms.setdefault(key[1], {})[str(key[2])] = value
-        elif key[0] == "lang":
-            phase = languages.setdefault(key[1], {})
-            phase.setdefault(key[2], {"documents": 0, "words": 0})[key[3]] += value
-        elif key[0] == "read":
-            read[key[1]] = value
-        elif key[0] == "limit":
-            limits[f"{key[1]}.{key[2]}"] = value
-        elif key[0] == "dedup":
-            dedup.setdefault(key[1], {})[key[2]] = value
-    stats = {
+    rows = [stage_row(counts, name, reasons) for name, reasons in plan]
+    counted = sections(counts)
+    stats: Stats = {
         "stages": rows,
         "final": {
-            "documents": last,
-            "tokens": counts.get(("final", "tokens"), 0),
+            "documents": rows[-1]["out"] if rows else 0,
+            "tokens": counted["final_tokens"],
             "words": rows[-1]["words_out"] if rows else 0,
         },
-        # Every mapping in a fixed order: the counters' merge order differs between runs.
-        "read": dict(sorted(read.items())),
-        "limits": dict(sorted(limits.items())),
-        "languages": {
-            phase: dict(sorted(table.items(), key=lambda kv: (-kv[1]["documents"], kv[0])))
-            for phase, table in sorted(languages.items())
-        },
-        "dedup": {stage: dict(sorted(table.items())) for stage, table in sorted(dedup.items())},
-        "histograms": {
-            name: dict(sorted(buckets.items(), key=lambda kv: int(kv[0])))
-            for name, buckets in sorted(histograms.items())
-        },
+        "read": counted["read"],
+        "limits": counted["limits"],
+        "languages": counted["languages"],
+        "dedup": counted["dedup"],
+        "histograms": counted["histograms"],
     }
     stats.update(extra or {})
     # Timings vary from run to run: they live under "run", apart from the deterministic counts.
     seconds = {
-        name: round(counts[("seconds", name)], 3)
-        for name, _ in stages
-        if ("seconds", name) in counts
+        name: counted["stage_seconds"][name] for name, _ in plan if name in counted["stage_seconds"]
     }
     if seconds:
         stats.setdefault("run", {})["stage_seconds"] = seconds
     return stats
 
 
-def check_funnel(stats: dict) -> None:
+def check_funnel(stats: Stats) -> None:
     """Raise FunnelError unless every stage reconciles with itself and with the next."""
     stages = stats["stages"]
     if not stages:
@@ -131,6 +124,135 @@ def check_funnel(stats: dict) -> None:
         previous_out = row["out"]
     if stats["final"]["documents"] != previous_out:
         raise FunnelError("final documents differ from the last stage's out")
+
+
+def audit_sections(stats: Stats) -> dict[str, dict[str, list]]:
+    """The sections named after a stage: each holds that stage's audit (lists of records)."""
+    names = {row["name"] for row in stats["stages"]} - set(Stats.__annotations__)
+    return {name: stats[name] for name in sorted(names) if isinstance(stats.get(name), dict)}
+
+
+# -- merging runs --
+
+
+def _sum_dicts(items: list[dict]) -> dict:
+    """Key-wise sum of nested dicts of numbers."""
+    total: dict = {}
+    for item in items:
+        for key, value in item.items():
+            if isinstance(value, dict):
+                total[key] = _sum_dicts([total.get(key, {}), value])
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                total[key] = total.get(key, 0) + value
+    return total
+
+
+def _sorted_keys(table: dict) -> dict:
+    return dict(sorted(table.items()))
+
+
+def _merge_stages(runs: list[Stats], names: list[str]) -> list[StageRow]:
+    plan = [row["name"] for row in runs[0]["stages"]]
+    for name, stats in zip(names, runs, strict=True):
+        other = [row["name"] for row in stats["stages"]]
+        if other != plan:
+            raise MergeError(
+                f"cannot merge {name}: its stages {', '.join(other)} differ from "
+                f"{names[0]}'s {', '.join(plan)}"
+            )
+    stages = []
+    for index, name in enumerate(plan):
+        row = {"name": name, **_sum_dicts([stats["stages"][index] for stats in runs])}
+        row["dropped"] = _sorted_keys(row.get("dropped", {}))
+        stages.append(row)
+    return stages
+
+
+def _merge_domains(items: list[Domains]) -> Domains:
+    top = max(d.get("top", 0) for d in items)
+    kept: Counter = Counter()
+    dropped: dict[str, Counter] = {}
+    for domains in items:
+        for d in domains.get("kept", []):
+            kept[d["domain"]] += d["documents"]
+        for d in domains.get("dropped", []):
+            dropped.setdefault(d["domain"], Counter()).update(d["reasons"])
+    ranked = sorted(dropped.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:top]
+    return {
+        "top": top,
+        "merged": True,
+        "kept": [
+            {"domain": d, "documents": n}
+            for d, n in sorted(kept.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        ],
+        "dropped": [
+            {"domain": d, "documents": sum(r.values()), "reasons": dict(sorted(r.items()))}
+            for d, r in ranked
+        ],
+    }
+
+
+def _merge_audits(runs: list[Stats]) -> dict[str, dict[str, list]]:
+    """Each stage's audit lists, concatenated in run order."""
+    merged: dict[str, dict[str, list]] = {}
+    for stats in runs:
+        for stage, audit in audit_sections(stats).items():
+            for key, records in audit.items():
+                merged.setdefault(stage, {}).setdefault(key, []).extend(records)
+    return dict(sorted(merged.items()))
+
+
+def merge_stats(runs: list[Stats], names: list[str] | None = None) -> Stats:
+    """One stats dict from several runs: every section merged, the funnel still reconciling."""
+    if len(runs) == 1:
+        return runs[0]
+    names = names or [str(i) for i in range(len(runs))]
+    summed = {
+        section: _sum_dicts([stats.get(section, {}) for stats in runs])
+        for section in ("final", "read", "limits", "languages", "dedup", "histograms")
+    }
+    merged: Stats = {
+        "stages": _merge_stages(runs, names),
+        "final": summed["final"],
+        "read": _sorted_keys(summed["read"]),
+        "limits": _sorted_keys(summed["limits"]),
+        "languages": {
+            phase: dict(sorted(table.items(), key=lambda kv: (-kv[1]["documents"], kv[0])))
+            for phase, table in sorted(summed["languages"].items())
+        },
+        "dedup": {stage: _sorted_keys(t) for stage, t in sorted(summed["dedup"].items())},
+        "histograms": {
+            name: dict(sorted(buckets.items(), key=lambda kv: int(kv[0])))
+            for name, buckets in sorted(summed["histograms"].items())
+        },
+        "runs": [
+            {
+                "dir": name,
+                "run": stats.get("run", {}),
+                "version": stats.get("version"),
+                "config_hash": stats.get("config_hash"),
+            }
+            for name, stats in zip(names, runs, strict=True)
+        ],
+        "configs": {s.get("config_hash"): s["config"] for s in runs if s.get("config")},
+    }
+    domains = [stats["domains"] for stats in runs if stats.get("domains")]
+    if domains:
+        merged["domains"] = _merge_domains(domains)
+    merged.update(_merge_audits(runs))
+    check_funnel(merged)
+    return merged
+
+
+def load_stats(directory: str) -> Stats:
+    """DIR/stats.json."""
+    with open(os.path.join(directory, "stats.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def url_domain(url: str) -> str:
+    """The host of a URL, lower case, without a leading "www." (how stats group pages)."""
+    return url_host(url) or "(no host)"
 
 
 def percent(part: float, whole: float) -> float:

@@ -17,7 +17,7 @@ import os
 import threading
 from dataclasses import dataclass
 from importlib import util
-from typing import Any
+from typing import Any, ClassVar
 
 DEFAULT_TOKENIZER = "tiktoken:cl100k_base"
 _EOS_CANDIDATES = ("<|endoftext|>", "</s>", "<eos>", "<|end_of_text|>", "[SEP]")
@@ -54,6 +54,17 @@ class Tokenizer:
         if self.kind == "tiktoken":
             return self.backend.decode(list(ids))
         return self.backend.decode(list(ids), skip_special_tokens=False)
+
+
+@dataclass(frozen=True)
+class TokenizeSettings:
+    """The tokenize stage: token ids of every document's text, for the output shards."""
+
+    name: ClassVar[str] = "tokenize"
+    reasons: ClassVar[tuple[str, ...]] = ()
+
+    spec: str = DEFAULT_TOKENIZER
+    append_eos: bool = True  # an EOS after every document, for packing
 
 
 def _bpe_openai_file(name: str) -> str:

@@ -9,7 +9,6 @@ minimum is needed first; Beam's GroupByKey iterables are re-iterable).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
@@ -24,60 +23,26 @@ from dedup.components import (
     small_star_node,
     star_edges,
 )
-from dedup.exact_doc import text_key
-from dedup.minhash import PRESETS, MinHasher, MinHashParams
+from dedup.minhash import NEAR_DUPLICATE, MinHasher, MinHashParams, MinHashSettings
 from dedup.shingles import jaccard, shingle_hashes
-from dedup.url import canonical_url
-from pipeline.beam.transforms import DROPPED, STATS, _Counting, sample_of
+from pipeline.beam.stage import (
+    DOCUMENTS,
+    DROPPED,
+    STATS,
+    CountingDoFn,
+    StageResult,
+    dropped_sample,
+)
 from pipeline.document import Document
-from pipeline.stats import length_bucket
 
-EXACT_DEDUP = "exact_dedup"
-MINHASH = "minhash"
-URL_DEDUP = "url_dedup"
-EXACT_DUPLICATE = "exact_duplicate"
-NEAR_DUPLICATE = "near_duplicate"
-DUPLICATE_URL = "duplicate_url"
-# Drop reasons per dedup stage, for stage_plan.
-DEDUP_REASONS = {
-    EXACT_DEDUP: (EXACT_DUPLICATE,),
-    MINHASH: (NEAR_DUPLICATE,),
-    URL_DEDUP: (DUPLICATE_URL,),
-}
+MINHASH = MinHashSettings.name
 RESIDUAL = "residual"
+EDGES = "edges"
+ROOTS = "roots"
 
 
 class ConvergenceError(RuntimeError):
     """Connected components did not settle within the rounds and the residual budget."""
-
-
-@dataclass(frozen=True)
-class MinHashSettings:
-    """The minhash stage's parameters (the config's `dedup` section)."""
-
-    params: MinHashParams = PRESETS["refinedweb"]
-    rounds: int = 3
-    residual_budget: int = 1_000_000
-    audit_pairs: int = 8
-    batch_size: int = 64
-
-    @classmethod
-    def from_config(cls, section: dict) -> MinHashSettings:
-        """Settings from the `dedup` config section (bands/rows override the preset)."""
-        preset = PRESETS[section["minhash_preset"]]
-        params = MinHashParams(
-            bands=section["bands"] or preset.bands,
-            rows=section["rows"] or preset.rows,
-            ngram=section["ngram"],
-            seed=section["seed"],
-        )
-        return cls(
-            params=params,
-            rounds=section["rounds"],
-            residual_budget=section["residual_budget"],
-            audit_pairs=section["audit_pairs"],
-            batch_size=section["batch_size"],
-        )
 
 
 def _rank(doc_id: str) -> str:
@@ -85,72 +50,68 @@ def _rank(doc_id: str) -> str:
     return hashlib.blake2b(doc_id.encode(), digest_size=8).hexdigest()
 
 
-def _words(doc: Document) -> int:
-    return len(doc.text.split()) if doc.text else 0
-
-
 # --- exact-document and URL dedup: key, group, keep the smallest id -----------------------
 
 
-class KeepSmallest(_Counting):
-    """(key, documents) -> the smallest-id document kept, the others dropped with `reason`."""
+class KeepSmallest(CountingDoFn):
+    """(key, documents) -> the smallest-id document kept, the others dropped as duplicates."""
 
-    def __init__(self, stage: str, reason: str):
-        self.stage = stage
+    def __init__(self, stage_name: str, reason: str):
+        self.stage_name = stage_name
         self.reason = reason
 
     def process(self, item):
         _, docs = item
         smallest = min(doc.id for doc in docs)
         kept = False
-        counts = self.counts
+        funnel = self.funnel
         for doc in docs:
-            counts[("stage", self.stage, "in")] += 1
+            funnel.entered()
             if doc.id == smallest and not kept:
                 kept = True
-                counts[("stage", self.stage, "out")] += 1
-                counts[("stage", self.stage, "words_out")] += _words(doc)
+                funnel.kept(doc)
                 yield doc
                 continue
-            counts[("stage", self.stage, "dropped", self.reason)] += 1
-            sample = sample_of(doc, self.stage, self.reason, f"kept {smallest}")
-            yield TaggedOutput(DROPPED, (f"{self.stage}/{self.reason}", sample))
+            funnel.dropped(self.reason)
+            detail = f"kept {smallest}"
+            yield TaggedOutput(DROPPED, dropped_sample(doc, self.stage_name, self.reason, detail))
 
 
-def keep_smallest_per_key(docs, stage: str, reason: str, key_fn):
-    """Group documents by `key_fn(doc)`, keep the smallest id: (docs, stats, dropped)."""
-    result = (
-        docs
-        | f"Key {stage}" >> beam.Map(lambda doc: (key_fn(doc), doc))
-        | f"Group {stage}" >> beam.GroupByKey()
-        | f"Keep smallest {stage}"
-        >> beam.ParDo(KeepSmallest(stage, reason)).with_outputs(STATS, DROPPED, main="kept")
-    )
-    return result.kept, result[STATS], result[DROPPED]
+class KeepEarliest(beam.PTransform):
+    """Documents grouped by the stage's key; the smallest id (the earliest capture) is kept.
 
+    The stage object has `name`, one reason and `key(doc)`: exact-document and URL dedup.
+    """
 
-def _text_key(doc: Document) -> bytes:
-    return text_key(doc.text)
+    def __init__(self, stage):
+        super().__init__()
+        self.stage = stage
 
-
-def _url_key(doc: Document) -> str:
-    return canonical_url(doc.url)
-
-
-def exact_dedup(docs):
-    """Exact-document dedup on the hash of the normalised text."""
-    return keep_smallest_per_key(docs, EXACT_DEDUP, EXACT_DUPLICATE, _text_key)
-
-
-def url_dedup(docs):
-    """URL dedup on the canonical URL (RefinedWeb §3.3: one capture per URL across crawls)."""
-    return keep_smallest_per_key(docs, URL_DEDUP, DUPLICATE_URL, _url_key)
+    def expand(self, docs):
+        stage = self.stage
+        [reason] = stage.reasons
+        result = (
+            docs
+            | "Key" >> beam.Map(lambda doc: (stage.key(doc), doc))
+            | "Group" >> beam.GroupByKey()
+            | "Keep smallest"
+            >> beam.ParDo(KeepSmallest(stage.name, reason)).with_outputs(
+                STATS, DROPPED, main=DOCUMENTS
+            )
+        )
+        return StageResult(result[DOCUMENTS], result[STATS], result[DROPPED])
 
 
 # --- MinHash ------------------------------------------------------------------------------
 
 
-class BandKeys(_Counting):
+class MinHashDoFn(CountingDoFn):
+    """A DoFn of the minhash stage (its figures go to stats.json dedup.minhash)."""
+
+    stage_name = MINHASH
+
+
+class BandKeys(MinHashDoFn):
     """A batch of documents -> ((band, band hash) key, doc id) pairs; never the signature."""
 
     def __init__(self, params: MinHashParams):
@@ -163,22 +124,22 @@ class BandKeys(_Counting):
         keys = self.hasher.band_keys([doc.text for doc in batch])
         for doc, doc_keys in zip(batch, keys, strict=True):
             if not doc_keys:
-                self.counts[("dedup", MINHASH, "documents_without_shingles")] += 1
+                self.funnel.figure("documents_without_shingles")
             for key in doc_keys:
                 yield key, doc.id
 
 
-class BucketStars(_Counting):
+class BucketStars(MinHashDoFn):
     """(band key, ids) -> edges from each member to the bucket's smallest id."""
 
     def process(self, item):
         _, ids = item
         for edge in star_edges(ids):
-            self.counts[("dedup", MINHASH, "bucket_edges")] += 1
+            self.funnel.figure("bucket_edges")
             yield edge
 
 
-class StarStep(_Counting):
+class StarStep(MinHashDoFn):
     """One large-star or small-star step at one node; counts the edges it rewires."""
 
     def __init__(self, step, changed, counter: str):
@@ -192,7 +153,7 @@ class StarStep(_Counting):
         for edge in self.step(node, neighbours):
             changed += self.changed(node, edge)
             yield canonical(*edge)
-        self.counts[("dedup", MINHASH, self.counter)] += changed
+        self.funnel.figure(self.counter, changed)
 
 
 def _both_directions(edge):
@@ -212,7 +173,7 @@ class NodeState(beam.DoFn):
                 yield TaggedOutput(RESIDUAL, canonical(node, v))
 
 
-class ResolveResidual(_Counting):
+class ResolveResidual(MinHashDoFn):
     """Union-find over the residual edges in one worker, if they fit the budget."""
 
     def __init__(self, budget: int, rounds: int):
@@ -220,8 +181,8 @@ class ResolveResidual(_Counting):
         self.rounds = rounds
 
     def process(self, _, size, residual):
-        self.counts[("dedup", MINHASH, "residual_edges")] += size
-        self.counts[("dedup", MINHASH, "rounds")] += self.rounds
+        self.funnel.figure("residual_edges", size)
+        self.funnel.figure("rounds", self.rounds)
         if size > self.budget:
             raise ConvergenceError(
                 f"minhash: {size:,} edges still unsettled after {self.rounds} star rounds, over "
@@ -248,7 +209,7 @@ class Relabel(beam.DoFn):
                 yield value, label
 
 
-class ApplyLabels(_Counting):
+class ApplyLabels(MinHashDoFn):
     """(id, documents and labels) -> kept documents; non-minimum members dropped."""
 
     def process(self, item):
@@ -259,26 +220,26 @@ class ApplyLabels(_Counting):
                 docs.append(value)
             else:
                 label = value
-        counts = self.counts
+        funnel = self.funnel
         for doc in docs:
-            counts[("stage", MINHASH, "in")] += 1
+            funnel.entered()
             if label is None:
-                counts[("stage", MINHASH, "out")] += 1
-                counts[("stage", MINHASH, "words_out")] += _words(doc)
+                funnel.kept(doc)
                 yield doc
                 continue
-            counts[("stage", MINHASH, "dropped", NEAR_DUPLICATE)] += 1
-            sample = sample_of(doc, MINHASH, NEAR_DUPLICATE, f"kept {label}")
-            yield TaggedOutput(DROPPED, (f"{MINHASH}/{NEAR_DUPLICATE}", sample))
+            funnel.dropped(NEAR_DUPLICATE)
+            yield TaggedOutput(
+                DROPPED, dropped_sample(doc, MINHASH, NEAR_DUPLICATE, f"kept {label}")
+            )
 
 
-class ClusterSizes(_Counting):
+class ClusterSizes(MinHashDoFn):
     """(cluster minimum, dropped members) -> the cluster-size histogram."""
 
     def process(self, item):
         _, dropped = item
-        self.counts[("hist", "minhash_cluster_size", length_bucket(dropped + 1))] += 1
-        self.counts[("dedup", MINHASH, "clusters")] += 1
+        self.funnel.histogram("minhash_cluster_size", dropped + 1)
+        self.funnel.figure("clusters")
 
 
 class AuditShingles(beam.DoFn):
@@ -311,112 +272,131 @@ def _audit_records(item) -> list[dict]:
     ]
 
 
-def connected_components(edges, rounds: int, residual_budget: int, label: str = "CC"):
-    """Distinct canonical edges -> ((node, smallest node of its component)) for every node on
-    an edge, plus the stats of the rounds. Unrolled: Beam graphs have no loops."""
-    stats = []
-    for i in range(1, rounds + 1):
-        large = (
+class ConnectedComponents(beam.PTransform):
+    """Distinct canonical edges -> (labels, stats): (node, smallest node of its component) for
+    every node on an edge. Unrolled rounds, since Beam graphs have no loops."""
+
+    def __init__(self, rounds: int, residual_budget: int):
+        super().__init__()
+        self.rounds = rounds
+        self.residual_budget = residual_budget
+
+    def expand(self, edges):
+        stats = []
+        for i in range(1, self.rounds + 1):
+            large = (
+                edges
+                | f"{i} large-star pairs" >> beam.FlatMap(_both_directions)
+                | f"{i} large-star group" >> beam.GroupByKey()
+                | f"{i} large-star"
+                >> beam.ParDo(
+                    StarStep(large_star_node, large_star_changed, f"round_{i}_large_star_changed")
+                ).with_outputs(STATS, main=EDGES)
+            )
+            small = (
+                large[EDGES]
+                | f"{i} large-star distinct" >> beam.Distinct()
+                | f"{i} small-star group" >> beam.GroupByKey()
+                | f"{i} small-star"
+                >> beam.ParDo(
+                    StarStep(small_star_node, small_star_changed, f"round_{i}_small_star_changed")
+                ).with_outputs(STATS, main=EDGES)
+            )
+            edges = small[EDGES] | f"{i} small-star distinct" >> beam.Distinct()
+            stats += [large[STATS], small[STATS]]
+
+        states = (
             edges
-            | f"{label} {i} large-star pairs" >> beam.FlatMap(_both_directions)
-            | f"{label} {i} large-star group" >> beam.GroupByKey()
-            | f"{label} {i} large-star"
+            | "Finish pairs" >> beam.FlatMap(_both_directions)
+            | "Finish group" >> beam.GroupByKey()
+            | "Node state" >> beam.ParDo(NodeState()).with_outputs(RESIDUAL, main="parents")
+        )
+        residual = states[RESIDUAL] | "Residual distinct" >> beam.Distinct()
+        size = residual | "Residual size" >> beam.combiners.Count.Globally()
+        roots = (
+            edges.pipeline
+            | "Residual trigger" >> beam.Create([None])
+            | "Residual union-find"
             >> beam.ParDo(
-                StarStep(large_star_node, large_star_changed, f"round_{i}_large_star_changed")
-            ).with_outputs(STATS, main="edges")
+                ResolveResidual(self.residual_budget, self.rounds),
+                beam.pvalue.AsSingleton(size),
+                beam.pvalue.AsIter(residual),
+            ).with_outputs(STATS, main=ROOTS)
         )
-        small = (
-            large.edges
-            | f"{label} {i} large-star distinct" >> beam.Distinct()
-            | f"{label} {i} small-star group" >> beam.GroupByKey()
-            | f"{label} {i} small-star"
-            >> beam.ParDo(
-                StarStep(small_star_node, small_star_changed, f"round_{i}_small_star_changed")
-            ).with_outputs(STATS, main="edges")
+        stats.append(roots[STATS])
+        labels = (
+            (
+                states.parents
+                | "By parent" >> beam.MapTuple(lambda node, parent: (parent, ("child", node))),
+                roots[ROOTS] | "Roots" >> beam.MapTuple(lambda node, root: (node, ("root", root))),
+            )
+            | "Flatten labels" >> beam.Flatten()
+            | "Group labels" >> beam.GroupByKey()
+            | "Relabel" >> beam.ParDo(Relabel())
         )
-        edges = small.edges | f"{label} {i} small-star distinct" >> beam.Distinct()
-        stats += [large[STATS], small[STATS]]
+        return labels, tuple(stats) | "Stats" >> beam.Flatten()
 
-    states = (
-        edges
-        | f"{label} finish pairs" >> beam.FlatMap(_both_directions)
-        | f"{label} finish group" >> beam.GroupByKey()
-        | f"{label} node state" >> beam.ParDo(NodeState()).with_outputs(RESIDUAL, main="parents")
-    )
-    residual = states[RESIDUAL] | f"{label} residual distinct" >> beam.Distinct()
-    size = residual | f"{label} residual size" >> beam.combiners.Count.Globally()
-    roots = (
-        edges.pipeline
-        | f"{label} residual trigger" >> beam.Create([None])
-        | f"{label} residual union-find"
-        >> beam.ParDo(
-            ResolveResidual(residual_budget, rounds),
-            beam.pvalue.AsSingleton(size),
-            beam.pvalue.AsIter(residual),
-        ).with_outputs(STATS, main="roots")
-    )
-    stats.append(roots[STATS])
-    labels = (
-        (
-            states.parents
-            | f"{label} by parent" >> beam.MapTuple(lambda node, parent: (parent, ("child", node))),
-            roots.roots
-            | f"{label} roots" >> beam.MapTuple(lambda node, root: (node, ("root", root))),
+
+class MinHashStage(beam.PTransform):
+    """MinHash near-duplicate removal: band keys, LSH buckets, connected components, and the
+    documents of each component but its smallest id dropped; the audit samples merged pairs."""
+
+    def __init__(self, settings: MinHashSettings):
+        super().__init__()
+        self.settings = settings
+
+    def expand(self, docs):
+        settings, params = self.settings, self.settings.params
+        keys = (
+            docs
+            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=settings.batch_size)
+            | "Band keys" >> beam.ParDo(BandKeys(params)).with_outputs(STATS, main="keys")
         )
-        | f"{label} flatten labels" >> beam.Flatten()
-        | f"{label} group labels" >> beam.GroupByKey()
-        | f"{label} relabel" >> beam.ParDo(Relabel())
-    )
-    return labels, stats
-
-
-def minhash_dedup(docs, settings: MinHashSettings):
-    """MinHash near-duplicate removal: (docs, [stats], dropped, audit pairs)."""
-    params = settings.params
-    keys = (
-        docs
-        | "MinHash batch"
-        >> beam.BatchElements(min_batch_size=1, max_batch_size=settings.batch_size)
-        | "MinHash band keys" >> beam.ParDo(BandKeys(params)).with_outputs(STATS, main="keys")
-    )
-    edges = (
-        keys.keys
-        | "MinHash buckets" >> beam.GroupByKey()
-        | "MinHash bucket stars" >> beam.ParDo(BucketStars()).with_outputs(STATS, main="edges")
-    )
-    stats = [keys[STATS], edges[STATS]]
-    distinct = edges.edges | "MinHash distinct edges" >> beam.Distinct()
-    labels, cc_stats = connected_components(
-        distinct, settings.rounds, settings.residual_budget, "MinHash CC"
-    )
-    stats += cc_stats
-    drops = labels | "MinHash drops" >> beam.Filter(lambda pair: pair[0] != pair[1])
-
-    joined = (
-        (
-            docs | "MinHash key docs" >> beam.Map(lambda doc: (doc.id, ("doc", doc))),
-            drops | "MinHash key labels" >> beam.MapTuple(lambda node, lab: (node, ("label", lab))),
+        edges = (
+            keys.keys
+            | "Buckets" >> beam.GroupByKey()
+            | "Bucket stars" >> beam.ParDo(BucketStars()).with_outputs(STATS, main=EDGES)
         )
-        | "MinHash flatten join" >> beam.Flatten()
-        | "MinHash join" >> beam.GroupByKey()
-        | "MinHash apply" >> beam.ParDo(ApplyLabels()).with_outputs(STATS, DROPPED, main="kept")
-    )
-    sizes = (
-        drops
-        | "MinHash cluster members" >> beam.MapTuple(lambda node, lab: (lab, 1))
-        | "MinHash cluster sizes" >> beam.CombinePerKey(sum)
-        | "MinHash cluster histogram" >> beam.ParDo(ClusterSizes()).with_outputs(STATS)
-    )
-    stats += [joined[STATS], sizes[STATS]]
+        distinct = edges[EDGES] | "Distinct edges" >> beam.Distinct()
+        labels, component_stats = distinct | "Components" >> ConnectedComponents(
+            settings.rounds, settings.residual_budget
+        )
+        drops = labels | "Drops" >> beam.Filter(lambda pair: pair[0] != pair[1])
 
-    sample = drops | "MinHash audit sample" >> beam.combiners.Top.Of(
-        settings.audit_pairs, key=lambda pair: _rank(pair[0]), reverse=True
-    )
-    audit = (
-        docs
-        | "MinHash audit shingles"
-        >> beam.ParDo(AuditShingles(params.ngram), beam.pvalue.AsSingleton(sample))
-        | "MinHash audit group" >> beam.GroupByKey()
-        | "MinHash audit pairs" >> beam.FlatMap(_audit_records)
-    )
-    return joined.kept, stats, joined[DROPPED], audit
+        joined = (
+            (
+                docs | "Key docs" >> beam.Map(lambda doc: (doc.id, ("doc", doc))),
+                drops | "Key labels" >> beam.MapTuple(lambda node, lab: (node, ("label", lab))),
+            )
+            | "Flatten join" >> beam.Flatten()
+            | "Join" >> beam.GroupByKey()
+            | "Apply" >> beam.ParDo(ApplyLabels()).with_outputs(STATS, DROPPED, main=DOCUMENTS)
+        )
+        sizes = (
+            drops
+            | "Cluster members" >> beam.MapTuple(lambda node, lab: (lab, 1))
+            | "Cluster sizes" >> beam.CombinePerKey(sum)
+            | "Cluster histogram" >> beam.ParDo(ClusterSizes()).with_outputs(STATS)
+        )
+        stats = (
+            keys[STATS],
+            edges[STATS],
+            component_stats,
+            joined[STATS],
+            sizes[STATS],
+        ) | "Stats" >> beam.Flatten()
+
+        sample = drops | "Audit sample" >> beam.combiners.Top.Of(
+            settings.audit_pairs, key=lambda pair: _rank(pair[0]), reverse=True
+        )
+        audit = (
+            docs
+            | "Audit shingles"
+            >> beam.ParDo(AuditShingles(params.ngram), beam.pvalue.AsSingleton(sample))
+            | "Audit group" >> beam.GroupByKey()
+            | "Audit pairs" >> beam.FlatMap(_audit_records)
+            | "Audit list" >> beam.combiners.ToList()
+            | "Audit section"
+            >> beam.Map(lambda pairs: {"pairs": sorted(pairs, key=lambda p: p["dropped_id"])})
+        )
+        return StageResult(joined[DOCUMENTS], stats, joined[DROPPED], audit=audit)

@@ -14,12 +14,10 @@ Documents travel through one shuffle; token ids through two (no re-tokenising).
 
 from __future__ import annotations
 
-import json
 import pickle
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 
@@ -38,20 +36,23 @@ from dedup.exact_substring import (
     union_intervals,
     window_hashes,
 )
-from pipeline.beam.transforms import (
+from filters.base import PROCESSING_ERROR
+from pipeline.beam.stage import (
+    DOCUMENTS,
     DROPPED,
     ERRORS,
-    PROCESSING_ERROR,
     STATS,
-    _Counting,
-    _error,
-    sample_of,
+    CountingDoFn,
+    StageResult,
+    dropped_sample,
+    error_record,
 )
 from pipeline.document import Document
 
 NAME = ExactSubstring.name
-SPANS_FILE = "exact_substring_spans.json"
 SPAN_CHARS = 500
+# Tagged outputs inside the stage.
+GRAMS, IDS, UNTOUCHED, SPANS = "grams", "ids", "untouched", "spans"
 # Beam metrics (not stats.json) of what the stage shuffles, read by the benchmark.
 KEYED_RECORDS = Metrics.counter(NAME, "keyed_records")
 KEYED_BYTES = Metrics.counter(NAME, "keyed_bytes")
@@ -76,22 +77,22 @@ def _unpacked(packed: bytes):
     return pickle.loads(packed)
 
 
-class _Stage(_Counting):
+class _Stage(CountingDoFn):
     """Shared by the stage's DoFns: the parameters and a per-worker tokenizer."""
 
-    def __init__(self, stage: ExactSubstring, hand_on_ids: bool = False):
+    stage_name = NAME
+
+    def __init__(self, stage: ExactSubstring):
         self.stage = stage
-        self.hand_on_ids = hand_on_ids
 
     def setup(self):
         self.tokenizer = span_tokenizer(self.stage.tokenizer)
 
     def _out(self, doc: Document, ids: np.ndarray | None = None) -> Document:
-        self.counts[("stage", NAME, "out")] += 1
-        self.counts[("stage", NAME, "words_out")] += len(doc.text.split())
-        if ids is not None and self.hand_on_ids:
+        self.funnel.kept(doc)
+        if ids is not None and self.stage.hand_on_ids:
             # The text is unchanged: its ids are what the output tokenizer would compute.
-            return doc.replace(input_ids=ids.tolist())
+            return doc.replace(text_ids=ids.tolist())
         return doc
 
 
@@ -105,8 +106,8 @@ class Fingerprint(_Stage):
     """A batch of documents -> (batch, (docs, ids)) and per bucket its winnowed fingerprints."""
 
     def process(self, batch: list[Document]):
-        counts = self.counts
-        counts[("stage", NAME, "in")] += len(batch)
+        funnel, stage = self.funnel, self.stage
+        funnel.entered(len(batch))
         try:
             encoded = self.tokenizer.ids([d.text for d in batch])
         except Exception:  # find the bad document one at a time
@@ -116,18 +117,20 @@ class Fingerprint(_Stage):
             try:
                 if ids is None:
                     ids = self.tokenizer.ids([doc.text])[0]
-                picked, picked_hashes = self.stage.fingerprints(ids)
+                picked, picked_hashes = stage.fingerprints(ids)
             except Exception as error:  # one bad document must not stop the run
-                counts[("stage", NAME, "dropped", PROCESSING_ERROR)] += 1
-                record = _error(doc.source, -1, PROCESSING_ERROR, error)
-                yield TaggedOutput(ERRORS, {**record, "stage": NAME, "id": doc.id})
+                funnel.dropped(PROCESSING_ERROR)
+                record = error_record(
+                    doc.source, -1, PROCESSING_ERROR, error, stage=NAME, id=doc.id
+                )
+                yield TaggedOutput(ERRORS, record)
                 continue
-            counts[("dedup", NAME, "tokens_in")] += len(ids)
-            counts[("dedup", NAME, "windows_all")] += max(len(ids) - self.stage.min_tokens + 1, 0)
+            funnel.figure("tokens_in", len(ids))
+            funnel.figure("windows_all", max(len(ids) - stage.min_tokens + 1, 0))
             if len(picked) == 0:  # too short to hold a window: cannot be cut
-                yield TaggedOutput("untouched", self._out(doc, ids))
+                yield TaggedOutput(UNTOUCHED, self._out(doc, ids))
                 continue
-            counts[("dedup", NAME, "fingerprints")] += len(picked)
+            funnel.figure("fingerprints", len(picked))
             doc_rows.append(np.full(len(picked), len(docs), dtype=np.int32))
             positions.append(picked.astype(np.int32))
             hashes.append(picked_hashes)
@@ -138,10 +141,10 @@ class Fingerprint(_Stage):
         key = docs[0].id
         yield _shuffled((key, (docs, ids_list)), DOC_RECORDS, DOC_BYTES)
         names = np.array([d.id.encode("utf-8") for d in docs])
-        yield TaggedOutput("ids", _shuffled((key, (names, ids_list)), DOC_RECORDS, DOC_BYTES))
+        yield TaggedOutput(IDS, _shuffled((key, (names, ids_list)), DOC_RECORDS, DOC_BYTES))
         rows, grams = np.concatenate(doc_rows), np.concatenate(hashes)
-        for record in _per_bucket(key, grams, self.stage.buckets, rows, np.concatenate(positions)):
-            yield TaggedOutput("grams", _shuffled(record))
+        for record in _per_bucket(key, grams, stage.buckets, rows, np.concatenate(positions)):
+            yield TaggedOutput(GRAMS, _shuffled(record))
 
 
 class CountKeys(beam.CombineFn):
@@ -176,9 +179,9 @@ def _count_repeats(records, label: str, stage: ExactSubstring, to_counts):
     """(bucket, chunk) records -> (bucket, KeyCounts of the keys seen twice or more)."""
     return (
         records
-        | f"ExactSubstr {label} keys"
+        | f"{label.capitalize()} keys"
         >> beam.MapTuple(lambda b, chunk: (b, to_counts(_unpacked(chunk))))
-        | f"ExactSubstr count {label}"
+        | f"Count {label}"
         >> beam.CombinePerKey(CountKeys()).with_hot_key_fanout(stage.hot_key_fanout)
     )
 
@@ -224,7 +227,7 @@ class Candidates(_Stage):
         if not keys:
             return
         rows, keys = np.concatenate(doc_rows), np.concatenate(keys)
-        self.counts[("dedup", NAME, "candidate_windows")] += len(rows)
+        self.funnel.figure("candidate_windows", len(rows))
         for bucket, (_, rows_b, starts_b, keys_b) in _per_bucket(
             batch, keys, stage.buckets, rows, np.concatenate(starts)
         ):
@@ -256,16 +259,16 @@ class Cut(_Stage):
                 yield from self.cut(doc, ids_list[row], starts)
 
     def cut(self, doc: Document, ids: np.ndarray, starts: np.ndarray):
-        counts, stage = self.counts, self.stage
+        funnel, stage = self.funnel, self.stage
         intervals = union_intervals(starts, stage.min_tokens)
         tokens = self.tokenizer.offsets(doc.text, ids)
         text, removed = cut_text(doc.text, tokens, intervals)
-        counts[("dedup", NAME, "documents_cut")] += 1
-        counts[("dedup", NAME, "tokens_removed")] += sum(b - a for a, b in intervals)
-        counts[("dedup", NAME, "chars_removed")] += len(doc.text) - len(text)
+        funnel.figure("documents_cut")
+        funnel.figure("tokens_removed", sum(b - a for a, b in intervals))
+        funnel.figure("chars_removed", len(doc.text) - len(text))
         for start, end in removed:
             yield TaggedOutput(
-                "spans",
+                SPANS,
                 {
                     "rank": span_rank(doc.id, start),
                     "id": doc.id,
@@ -276,97 +279,62 @@ class Cut(_Stage):
                 },
             )
         if not kept_enough(text, stage.min_chars_after):
-            counts[("stage", NAME, "dropped", TOO_SHORT)] += 1
-            yield TaggedOutput(
-                DROPPED, (f"{NAME}/{TOO_SHORT}", sample_of(doc, NAME, TOO_SHORT, text))
-            )
+            funnel.dropped(TOO_SHORT)
+            yield TaggedOutput(DROPPED, dropped_sample(doc, NAME, TOO_SHORT, text))
             return
         yield self._out(doc.replace(text=text))
 
 
-class WriteSpans(beam.DoFn):
-    """The sampled removed spans -> OUTPUT/exact_substring_spans.json."""
+class ExactSubstringStage(beam.PTransform):
+    """Every span of >= min_tokens tokens seen twice or more is cut (all copies, or all but
+    the first); documents left too short are dropped. The audit samples the removed spans."""
 
-    def __init__(self, output: str):
-        self.output = output
+    def __init__(self, stage: ExactSubstring):
+        super().__init__()
+        self.stage = stage
 
-    def process(self, spans):
-        spans = sorted(spans, key=lambda s: s["rank"])
-        with FileSystems.create(FileSystems.join(self.output, SPANS_FILE)) as handle:
-            handle.write(json.dumps(spans, ensure_ascii=False, indent=2).encode("utf-8"))
-        yield SPANS_FILE
-
-
-def exact_substring(
-    docs, stage: ExactSubstring, output: str | None = None, hand_on_ids: bool = False
-):
-    """The stage on `docs`: (kept documents, stats, dropped samples, errors) PCollections.
-
-    With `hand_on_ids`, documents left uncut carry their token ids (no EOS) in input_ids, for
-    a following tokenize stage with the same tokenizer to reuse.
-    """
-    keep_first = stage.mode == KEEP_FIRST
-    first = (
-        docs
-        | "ExactSubstr batch" >> beam.BatchElements(min_batch_size=16, max_batch_size=1024)
-        | "ExactSubstr fingerprint"
-        >> beam.ParDo(Fingerprint(stage, hand_on_ids)).with_outputs(
-            STATS, ERRORS, "grams", "ids", "untouched", main="docs"
+    def expand(self, docs):
+        stage = self.stage
+        keep_first = stage.mode == KEEP_FIRST
+        first = (
+            docs
+            | "Batch" >> beam.BatchElements(min_batch_size=16, max_batch_size=1024)
+            | "Fingerprint"
+            >> beam.ParDo(Fingerprint(stage)).with_outputs(
+                STATS, ERRORS, GRAMS, IDS, UNTOUCHED, main=DOCUMENTS
+            )
         )
-    )
-    repeated_fps = _count_repeats(first.grams, "fps", stage, lambda c: KeyCounts.of(c[3]))
-    positions = (
-        {"repeated": repeated_fps, "at": first.grams}
-        | "ExactSubstr join fps" >> beam.CoGroupByKey()
-        | "ExactSubstr repeated positions" >> beam.FlatMap(_repeated_rows)
-    )
-    windows = (
-        {"ids": first.ids, "q": positions}
-        | "ExactSubstr ids with fps" >> beam.CoGroupByKey()
-        | "ExactSubstr windows" >> beam.ParDo(Candidates(stage)).with_outputs(STATS, main="windows")
-    )
-    repeated_windows = _count_repeats(windows.windows, "windows", stage, _window_counts(keep_first))
-    flagged = (
-        {"repeated": repeated_windows, "at": windows.windows}
-        | "ExactSubstr join windows" >> beam.CoGroupByKey()
-        | "ExactSubstr flag" >> beam.FlatMap(_repeated_rows, keep_first)
-    )
-    cut = (
-        {"doc": first.docs, "start": flagged}
-        | "ExactSubstr docs with flags" >> beam.CoGroupByKey()
-        | "ExactSubstr cut"
-        >> beam.ParDo(Cut(stage, hand_on_ids)).with_outputs(STATS, DROPPED, "spans", main="docs")
-    )
-    if output is not None:
-        _ = (
-            cut.spans
-            | "ExactSubstr sample spans"
+        repeated_fps = _count_repeats(first[GRAMS], "fps", stage, lambda c: KeyCounts.of(c[3]))
+        positions = (
+            {"repeated": repeated_fps, "at": first[GRAMS]}
+            | "Join fps" >> beam.CoGroupByKey()
+            | "Repeated positions" >> beam.FlatMap(_repeated_rows)
+        )
+        windows = (
+            {"ids": first[IDS], "q": positions}
+            | "Ids with fps" >> beam.CoGroupByKey()
+            | "Windows" >> beam.ParDo(Candidates(stage)).with_outputs(STATS, main="windows")
+        )
+        repeated_windows = _count_repeats(
+            windows.windows, "windows", stage, _window_counts(keep_first)
+        )
+        flagged = (
+            {"repeated": repeated_windows, "at": windows.windows}
+            | "Join windows" >> beam.CoGroupByKey()
+            | "Flag" >> beam.FlatMap(_repeated_rows, keep_first)
+        )
+        cut = (
+            {"doc": first[DOCUMENTS], "start": flagged}
+            | "Docs with flags" >> beam.CoGroupByKey()
+            | "Cut" >> beam.ParDo(Cut(stage)).with_outputs(STATS, DROPPED, SPANS, main=DOCUMENTS)
+        )
+        audit = (
+            cut[SPANS]
+            | "Sample spans"
             >> beam.combiners.Top.Of(stage.span_samples, key=lambda s: s["rank"], reverse=True)
-            | "ExactSubstr write spans" >> beam.ParDo(WriteSpans(output))
+            | "Audit section"
+            >> beam.Map(lambda spans: {"spans": sorted(spans, key=lambda s: s["rank"])})
         )
-    kept = (first.untouched, cut.docs) | "ExactSubstr kept" >> beam.Flatten()
-    stats = (first[STATS], windows[STATS], cut[STATS]) | "ExactSubstr stats" >> beam.Flatten()
-    return kept, stats, cut[DROPPED], first[ERRORS]
-
-
-def stage_from_config(config, tokenizer: str) -> ExactSubstring:
-    """The configured stage; a null tokenizer means the run's output tokenizer."""
-    params = config.section(NAME)
-    params["tokenizer"] = params.get("tokenizer") or tokenizer
-    return ExactSubstring(**params)
-
-
-def add_exact_substring(docs, spec, stats: list, dropped: list, errors: list):
-    """Wire the stage into a run (unless skipped); returns the kept documents."""
-    if NAME in spec.skip:
-        return docs
-    stage = stage_from_config(spec.config, spec.tokenizer)
-    # Token ids are handed on only to a tokenize stage that would compute the same ones.
-    hand_on = "tokenize" not in spec.skip and stage.tokenizer == spec.tokenizer
-    docs, stage_stats, stage_dropped, stage_errors = exact_substring(
-        docs, stage, spec.output, hand_on
-    )
-    stats.append(stage_stats)
-    dropped.append(stage_dropped)
-    errors.append(stage_errors)
-    return docs
+        kept = (first[UNTOUCHED], cut[DOCUMENTS]) | "Kept" >> beam.Flatten()
+        stats = (first[STATS], windows[STATS], cut[STATS]) | "Stats" >> beam.Flatten()
+        return StageResult(kept, stats, cut[DROPPED], first[ERRORS], audit)

@@ -5,148 +5,48 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field, replace
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from dedup.exact_substring import ExactSubstring
 from pipeline import __version__
-from pipeline.beam.dedup import (
-    DEDUP_REASONS,
-    EXACT_DEDUP,
-    MINHASH,
-    URL_DEDUP,
-    MinHashSettings,
-    exact_dedup,
-    minhash_dedup,
-    url_dedup,
-)
-from pipeline.beam.exact_substring import add_exact_substring
-from pipeline.beam.sink import Tokenize, parquet_schema, shard_name, write_shard, write_shards
-from pipeline.beam.transforms import (
-    DROPPED,
-    ERRORS,
-    PROCESSING_ERROR,
-    READ_STAGE,
-    STATS,
-    ReadWarcFile,
-    WriteJsonLines,
-    run_stage,
-    top_domains,
-    write_dropped_samples,
-    write_errors,
-)
-from pipeline.config import Config
+from pipeline.beam.sink import parquet_schema, shard_name, write_shard, write_shards
+from pipeline.beam.stage import load_transform
+from pipeline.beam.transforms import top_domains, write_dropped_samples, write_errors
+from pipeline.funnel import merge_counters
 from pipeline.report import pick_samples, render_report
-from pipeline.stages import DEDUP_STAGES, build_stages
-from pipeline.stats import build_stats, check_funnel, merge_counters
+from pipeline.stages import RunSpec, funnel_plan, planned
+from pipeline.stats import build_stats, check_funnel
 from pipeline.tokenizer import load_tokenizer
-from pipeline.warc import READ_REASONS, ReadLimits
 
 log = logging.getLogger("macrodata")
 
 
-@dataclass(frozen=True)
-class RunSpec:
-    """What one run does: its input files, output directory, configuration and stage choice."""
-
-    files: list[str]
-    output: str
-    config: Config
-    tokenizer: str
-    skip: frozenset[str] = frozenset()
-    # Extraction processes per stage instance (pages are extracted that many at a time).
-    extract_processes: int = 1
-    run_info: dict = field(default_factory=dict)
-
-
-def stage_plan(spec: RunSpec) -> list[tuple[str, tuple[str, ...]]]:
-    """(stage name, known drop reasons) in funnel order."""
-    plan = [(READ_STAGE, READ_REASONS)]
-    for stage in build_stages(spec.config, spec.skip):
-        plan.append((stage.name, stage.reasons + (PROCESSING_ERROR,)))
-    # Corpus-level dedup in run order: exact_dedup, minhash, exact_substring, url_dedup.
-    for name in DEDUP_STAGES[:2]:
-        if name not in spec.skip:
-            plan.append((name, DEDUP_REASONS[name]))
-    if ExactSubstring.name not in spec.skip:
-        plan.append((ExactSubstring.name, ExactSubstring.reasons + (PROCESSING_ERROR,)))
-    if URL_DEDUP not in spec.skip:
-        plan.append((URL_DEDUP, DEDUP_REASONS[URL_DEDUP]))
-    if "tokenize" not in spec.skip:
-        plan.append(("tokenize", ()))
-    return plan
-
-
 def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
-    """Add the whole run to `pipeline`."""
-    config = spec.config
-    stats, dropped, errors = [], [], []
-
-    files = pipeline | "Input files" >> beam.Create(spec.files) | "Spread files" >> beam.Reshuffle()
-    read = files | "Read WARC" >> beam.ParDo(
-        ReadWarcFile(ReadLimits(**config.section("read")))
-    ).with_outputs(STATS, ERRORS, main="documents")
-    docs = read.documents
-    stats.append(read[STATS])
-    errors.append(read[ERRORS])
-
-    stages = build_stages(config, spec.skip)
+    """Add the whole run to `pipeline`: the registry's stages in order, then the outputs."""
+    stats, dropped, errors, audits = [], [], [], {}
     signals: list[str] = []
-    for stage in stages:
-        options = {}
-        if stage.name == "extract":
-            options["histogram"] = "words_extracted"
-            stage = replace(stage, processes=spec.extract_processes)
-        if stage.name == "language":
-            options["language_phase"] = "identified"
-        docs, stage_stats, stage_dropped, stage_errors = run_stage(docs, stage, **options)
-        stats.append(stage_stats)
-        dropped.append(stage_dropped)
-        errors.append(stage_errors)
-        signals.extend(s for s in stage.signals if s not in signals)
+    flowing = pipeline | "Input files" >> beam.Create(spec.files)
+    for entry, stage in planned(spec):
+        result = flowing | entry.name >> load_transform(entry.transform)(stage)
+        flowing = result.documents
+        stats.append(result.stats)
+        for outputs, pcoll in ((dropped, result.dropped), (errors, result.errors)):
+            if pcoll is not None:
+                outputs.append(pcoll)
+        if result.audit is not None:
+            audits[entry.name] = beam.pvalue.AsSingleton(result.audit)
+        signals.extend(s for s in getattr(stage, "signals", ()) if s not in signals)
 
-    # Corpus-level dedup, in DEDUP_STAGES order: exact copies first (cheap), then near copies,
-    # then repeated spans, then one capture per URL.
-    audit = pipeline | "No dedup audit" >> beam.Create([])
-    if EXACT_DEDUP not in spec.skip:
-        docs, stage_stats, stage_dropped = exact_dedup(docs)
-        stats.append(stage_stats)
-        dropped.append(stage_dropped)
-    if MINHASH not in spec.skip:
-        settings = MinHashSettings.from_config(config.section("dedup"))
-        docs, minhash_stats, stage_dropped, audit = minhash_dedup(docs, settings)
-        stats.extend(minhash_stats)
-        dropped.append(stage_dropped)
-    docs = add_exact_substring(docs, spec, stats, dropped, errors)
-    if URL_DEDUP not in spec.skip:
-        docs, stage_stats, stage_dropped = url_dedup(docs)
-        stats.append(stage_stats)
-        dropped.append(stage_dropped)
-
-    if "tokenize" not in spec.skip:
-        tokenize = config.section("tokenize")
-        tokenized = (
-            docs
-            | "Batch for tokenizer" >> beam.BatchElements(min_batch_size=16, max_batch_size=256)
-            | "Tokenize"
-            >> beam.ParDo(Tokenize(spec.tokenizer, tokenize["append_eos"])).with_outputs(
-                STATS, main="documents"
-            )
-        )
-        docs = tokenized.documents
-        stats.append(tokenized[STATS])
-
-    output_config = config.section("output")
+    output_config = spec.config.section("output")
     shards, shard_count = write_shards(
-        docs, spec.output, signals, output_config["shard_target_bytes"]
+        flowing, spec.output, signals, output_config["shard_target_bytes"]
     )
     all_dropped = tuple(dropped) | "All dropped" >> beam.Flatten()
     samples = write_dropped_samples(
         all_dropped, spec.output, output_config["dropped_samples_per_reason"]
     )
-    kept_domains, dropped_domains = top_domains(docs, all_dropped, output_config["top_domains"])
+    kept_domains, dropped_domains = top_domains(flowing, all_dropped, output_config["top_domains"])
     write_errors(tuple(errors) | "All errors" >> beam.Flatten(), spec.output)
     counts = (
         tuple(stats)
@@ -158,14 +58,14 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
         | "Finalize trigger" >> beam.Create([None])
         | "Finalize"
         >> beam.ParDo(
-            Finalize(spec, stage_plan(spec), signals),
+            Finalize(spec, signals),
             beam.pvalue.AsSingleton(counts),
             beam.pvalue.AsList(shards),
             beam.pvalue.AsSingleton(shard_count),
             beam.pvalue.AsSingleton(kept_domains),
             beam.pvalue.AsSingleton(dropped_domains),
             beam.pvalue.AsList(samples),
-            beam.pvalue.AsList(audit),
+            **audits,
         )
     )
 
@@ -184,13 +84,12 @@ def tokenizer_entry(spec: str, append_eos: bool) -> dict:
 class Finalize(beam.DoFn):
     """Runs once after everything else: stats.json, manifest.json, report.html."""
 
-    def __init__(self, spec: RunSpec, plan, signals: list[str]):
+    def __init__(self, spec: RunSpec, signals: list[str]):
         self.spec = spec
-        self.plan = plan
         self.signals = signals
 
     def process(
-        self, _, counts, shards, shard_count, kept_domains, dropped_domains, samples, audit
+        self, _, counts, shards, shard_count, kept_domains, dropped_domains, samples, **audits
     ):
         spec = self.spec
         shards = sorted(shards, key=lambda s: s["path"])
@@ -203,9 +102,10 @@ class Finalize(beam.DoFn):
                 )
         shards.sort(key=lambda s: s["path"])
         config = spec.config
+        plan = funnel_plan(spec)
         stats = build_stats(
             counts,
-            self.plan,
+            plan,
             {
                 "version": __version__,
                 "config_hash": config.digest(),
@@ -225,11 +125,8 @@ class Finalize(beam.DoFn):
                 },
             },
         )
-        if MINHASH not in spec.skip:
-            # The report's "Sampled merged pairs" table reads stats["minhash"]["pairs"].
-            stats[MINHASH] = {"pairs": sorted(audit, key=lambda p: p["dropped_id"])}
-        if "tokenize" in spec.skip:
-            stats["final"]["tokens"] = 0
+        # Each stage's audit is the section of stats.json named after it, in run order.
+        stats.update({name: audits[name] for name, _ in plan if name in audits})
         check_funnel(stats)
         tokenize = config.section("tokenize")
         manifest = {
@@ -245,8 +142,11 @@ class Finalize(beam.DoFn):
             "config_hash": config.digest(),
             "skipped_stages": sorted(spec.skip),
         }
-        _write_text(spec.output, "stats.json", json.dumps(stats, indent=2, sort_keys=False))
-        _write_text(spec.output, "report.html", render_report(stats, pick_samples(dict(samples))))
+        text = json.dumps(stats, indent=2, sort_keys=False)
+        _write_text(spec.output, "stats.json", text)
+        # Rendered from stats.json as written (JSON has string keys only), as `macrodata report`.
+        report = render_report(json.loads(text), pick_samples(dict(samples)))
+        _write_text(spec.output, "report.html", report)
         if not FileSystems.exists(FileSystems.join(spec.output, "errors", "errors.jsonl")):
             _write_text(spec.output, "errors/errors.jsonl", "")
         # Last: a manifest marks a complete run (object stores have no atomic directory swap).
@@ -274,6 +174,3 @@ def _run_entry(run_info: dict) -> dict:
 def _write_text(output: str, relative: str, text: str) -> None:
     with FileSystems.create(FileSystems.join(output, relative)) as handle:
         handle.write(text.encode("utf-8"))
-
-
-__all__ = ["RunSpec", "build", "stage_plan", "WriteJsonLines", "DROPPED"]

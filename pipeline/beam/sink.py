@@ -12,10 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.beam.transforms import _Counting, _Progress
+from pipeline.beam.stage import DOCUMENTS, STATS, CountingDoFn, Progress, StageResult
 from pipeline.document import Document
-from pipeline.stats import length_bucket
-from pipeline.tokenizer import load_tokenizer
+from pipeline.tokenizer import TokenizeSettings, load_tokenizer
 
 log = logging.getLogger("macrodata")
 
@@ -49,34 +48,52 @@ def shard_of(doc_id: str, count: int) -> int:
     return int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8).digest(), "big") % count
 
 
-class Tokenize(_Counting):
+class TokenizeBatch(CountingDoFn):
     """Batches of documents -> documents with input_ids (tokenizer loaded once per worker)."""
 
-    def __init__(self, spec: str, append_eos: bool):
-        self.spec = spec
-        self.append_eos = append_eos
+    stage_name = TokenizeSettings.name
+
+    def __init__(self, settings: TokenizeSettings):
+        self.settings = settings
 
     def setup(self):
-        self.tokenizer = load_tokenizer(self.spec)
-        self.progress = _Progress("documents kept and tokenized")
+        self.tokenizer = load_tokenizer(self.settings.spec)
+        self.progress = Progress("documents kept and tokenized")
 
     def process(self, batch: list[Document]):
         self.progress.tick(len(batch))
+        append_eos = self.settings.append_eos
         started = time.perf_counter()
-        # Documents the exact_substring stage left uncut carry ids from the same tokenizer.
-        fresh = [d.text for d in batch if d.input_ids is None]
-        encoded = iter(self.tokenizer.encode_batch(fresh, self.append_eos) if fresh else [])
-        eos = [self.tokenizer.eos_id] if self.append_eos else []
-        self.counts[("seconds", "tokenize")] += time.perf_counter() - started
+        # Documents an earlier stage handed their ids to (same tokenizer) are not encoded again.
+        fresh = [d.text for d in batch if d.text_ids is None]
+        encoded = iter(self.tokenizer.encode_batch(fresh, append_eos) if fresh else [])
+        eos = [self.tokenizer.eos_id] if append_eos else []
+        funnel = self.funnel
+        funnel.seconds(time.perf_counter() - started)
         for doc in batch:
-            ids = next(encoded) if doc.input_ids is None else [*doc.input_ids, *eos]
-            self.counts[("stage", "tokenize", "in")] += 1
-            self.counts[("stage", "tokenize", "out")] += 1
-            self.counts[("stage", "tokenize", "words_out")] += len(doc.text.split())
-            self.counts[("stage", "tokenize", "tokens_out")] += len(ids)
-            self.counts[("final", "tokens")] += len(ids)
-            self.counts[("hist", "tokens_final", length_bucket(len(ids)))] += 1
-            yield doc.replace(input_ids=ids)
+            ids = next(encoded) if doc.text_ids is None else [*doc.text_ids, *eos]
+            funnel.entered()
+            funnel.kept(doc, tokens=len(ids))
+            funnel.final_tokens(len(ids))
+            funnel.histogram("tokens_final", len(ids))
+            yield doc.replace(input_ids=ids, text_ids=None)
+
+
+class TokenizeStage(beam.PTransform):
+    """Token ids (and EOS) of every document, in batches, with the output tokenizer."""
+
+    def __init__(self, settings: TokenizeSettings):
+        super().__init__()
+        self.settings = settings
+
+    def expand(self, docs):
+        tokenized = (
+            docs
+            | "Batch" >> beam.BatchElements(min_batch_size=16, max_batch_size=256)
+            | "Tokenize"
+            >> beam.ParDo(TokenizeBatch(self.settings)).with_outputs(STATS, main=DOCUMENTS)
+        )
+        return StageResult(tokenized[DOCUMENTS], tokenized[STATS])
 
 
 def to_row(doc: Document, signals: list[str]) -> dict:

@@ -1,117 +1,61 @@
-"""The Beam pieces: reading WARC files, the one generic stage wrapper, counters and samples."""
+"""The read stage, the one generic wrapper of per-document stages, and the run's writers."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
-from collections import Counter
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.pvalue import TaggedOutput
-from apache_beam.transforms.window import GlobalWindow
-from apache_beam.utils.windowed_value import WindowedValue
 
-from filters.base import Filter, Verdict
-from pipeline.document import LIMITS_KEY, Document
-from pipeline.stats import length_bucket, merge_counters, url_domain
-from pipeline.warc import (
-    BAD_URI,
-    BINARY,
-    DAMAGE_REASONS,
-    READ_REASONS,
-    ReadLimits,
-    iter_warc,
+from filters.base import PROCESSING_ERROR, Filter, Verdict
+from pipeline.beam.stage import (
+    DOCUMENTS,
+    DROPPED,
+    ERRORS,
+    STATS,
+    CountingDoFn,
+    Progress,
+    StageResult,
+    dropped_sample,
+    error_record,
+    in_global_window,
 )
+from pipeline.document import LIMITS_KEY, Document
+from pipeline.funnel import merge_counters, words_of
+from pipeline.stats import url_domain
+from pipeline.warc import BAD_URI, BINARY, DAMAGE_REASONS, ReadLimits, iter_warc
 
 log = logging.getLogger("macrodata")
 
-STATS = "stats"
-DROPPED = "dropped"
-ERRORS = "errors"
-PROCESSING_ERROR = "processing_error"
 READ_STAGE = "read"
 # Read outcomes that are damage (not ordinary non-HTML records): each gets an errors/ entry.
 REPORTED_REASONS = (*DAMAGE_REASONS, BAD_URI, BINARY)
-SAMPLE_CHARS = 2000
 
 
-def _global(value) -> WindowedValue:
-    """A value for output from finish_bundle, which must say its window."""
-    return WindowedValue(value, GlobalWindow().max_timestamp(), (GlobalWindow(),))
-
-
-def sample_of(doc: Document, stage: str, reason: str, detail: str = "") -> dict:
-    """What a dropped-document sample keeps: enough to judge the decision, truncated."""
-    body = doc.text or (doc.html or "")
-    return {
-        "stage": stage,
-        "reason": reason,
-        "id": doc.id,
-        "url": doc.url,
-        "source": doc.source,
-        "language": doc.language,
-        "language_score": doc.language_score,
-        "signals": {k: v for k, v in doc.signals.items() if v == v},  # drop NaN
-        "text": body[:SAMPLE_CHARS],
-        "truncated": len(body) > SAMPLE_CHARS,
-        "detail": detail,
-        # Sampling keeps the lowest ranks: deterministic, and spread over the crawl.
-        "rank": hashlib.blake2b(doc.id.encode(), digest_size=8).hexdigest(),
-    }
-
-
-class _Counting(beam.DoFn):
-    """Counts into a per-bundle Counter, emitted once per bundle on the stats output."""
-
-    def start_bundle(self):
-        self.counts = Counter()
-
-    def finish_bundle(self):
-        if self.counts:
-            yield TaggedOutput(STATS, _global(dict(self.counts)))
-        self.counts = Counter()
-
-
-class _Progress:
-    """Rate-limited progress lines for long local runs."""
-
-    def __init__(self, what: str, every_seconds: float = 15.0):
-        self.what = what
-        self.every = every_seconds
-        self.started = self.last = time.monotonic()
-        self.count = 0
-
-    def tick(self, n: int = 1) -> None:
-        self.count += n
-        now = time.monotonic()
-        if now - self.last >= self.every:
-            self.last = now
-            rate = self.count / max(now - self.started, 1e-9)
-            log.info("%s: %s so far (%.0f/s on this worker)", self.what, f"{self.count:,}", rate)
-
-
-class ReadWarcFile(_Counting):
+class ReadWarcFile(CountingDoFn):
     """One WARC file path -> its HTML documents; every record counted, damage reported."""
+
+    stage_name = READ_STAGE
 
     def __init__(self, limits: ReadLimits):
         self.limits = limits
 
     def setup(self):
-        self.progress = _Progress("WARC records read")
+        self.progress = Progress("WARC records read")
 
     def process(self, path: str):
-        counts = self.counts
-        counts[("read", "files")] += 1
+        funnel = self.funnel
+        funnel.read("files")
         records = 0
         try:
             handle = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
         except Exception as error:
-            counts[("read", "files_failed")] += 1
-            yield TaggedOutput(ERRORS, _error(path, -1, "unreadable_file", error))
+            funnel.read("files_failed")
+            yield TaggedOutput(ERRORS, error_record(path, -1, "unreadable_file", error))
             return
         with handle:
             outcomes = iter_warc(handle, path, self.limits)
@@ -121,46 +65,56 @@ class ReadWarcFile(_Counting):
                 except StopIteration:
                     break
                 except Exception as error:  # I/O failure mid-file: what was read still counts
-                    counts[("read", "files_failed")] += 1
-                    yield TaggedOutput(ERRORS, _error(path, -1, "read_failed", error))
+                    funnel.read("files_failed")
+                    yield TaggedOutput(ERRORS, error_record(path, -1, "read_failed", error))
                     break
                 if outcome.file_level:
-                    counts[("read", "files_failed")] += 1
+                    funnel.read("files_failed")
                     yield TaggedOutput(
-                        ERRORS, _error(path, outcome.offset, outcome.reason, outcome.detail)
+                        ERRORS, error_record(path, outcome.offset, outcome.reason, outcome.detail)
                     )
                     continue
                 records += 1
                 self.progress.tick()
-                counts[("stage", READ_STAGE, "in")] += 1
-                counts[("read", "records")] += 1
+                funnel.entered()
+                funnel.read("records")
                 if outcome.document is not None:
-                    counts[("stage", READ_STAGE, "out")] += 1
+                    funnel.kept(outcome.document, words=0)
                     if outcome.truncated:
-                        counts[("limit", READ_STAGE, "payload_bytes")] += 1
+                        funnel.limit("payload_bytes")
                     yield outcome.document
                     continue
-                counts[("stage", READ_STAGE, "dropped", outcome.reason)] += 1
+                funnel.dropped(outcome.reason)
                 if outcome.reason in REPORTED_REASONS:
                     yield TaggedOutput(
-                        ERRORS, _error(path, outcome.offset, outcome.reason, outcome.detail)
+                        ERRORS, error_record(path, outcome.offset, outcome.reason, outcome.detail)
                     )
         log.debug("read %s: %d records", path, records)
 
 
-def _error(source: str, offset: int, reason: str, detail) -> dict:
-    if isinstance(detail, BaseException):
-        detail = f"{type(detail).__name__}: {detail}"
-    return {"source": source, "offset": offset, "reason": reason, "detail": str(detail)[:1000]}
+class ReadStage(beam.PTransform):
+    """WARC file paths -> the HTML documents in them (spread over workers a file at a time)."""
+
+    def __init__(self, limits: ReadLimits):
+        super().__init__()
+        self.limits = limits
+
+    def expand(self, files):
+        read = (
+            files
+            | "Spread files" >> beam.Reshuffle()
+            | "Read WARC"
+            >> beam.ParDo(ReadWarcFile(self.limits)).with_outputs(STATS, ERRORS, main=DOCUMENTS)
+        )
+        return StageResult(read[DOCUMENTS], read[STATS], errors=read[ERRORS])
 
 
-class ApplyStage(_Counting):
+class ApplyFilter(CountingDoFn):
     """The one generic wrapper: any Filter, kept documents out, drops counted and sampled."""
 
-    def __init__(self, stage: Filter, histogram: str = "", language_phase: str = ""):
+    def __init__(self, stage: Filter):
         self.stage = stage
-        self.histogram = histogram
-        self.language_phase = language_phase
+        self.stage_name = stage.name
 
     def setup(self):
         self.stage.setup()
@@ -169,7 +123,7 @@ class ApplyStage(_Counting):
         self.stage.teardown()
 
     def process(self, doc: Document):
-        self.counts[("stage", self.stage.name, "in")] += 1
+        self.funnel.entered()
         try:
             finished = self._timed(self.stage.submit, doc)
         except Exception as error:  # one bad document must not stop the run
@@ -183,9 +137,9 @@ class ApplyStage(_Counting):
         for doc, verdict in self._timed(self.stage.flush):
             for output in self._outputs(doc, verdict):
                 if isinstance(output, TaggedOutput):
-                    yield TaggedOutput(output.tag, _global(output.value))
+                    yield TaggedOutput(output.tag, in_global_window(output.value))
                 else:
-                    yield _global(output)
+                    yield in_global_window(output)
         yield from super().finish_bundle()
 
     def _timed(self, step, *args):
@@ -193,45 +147,46 @@ class ApplyStage(_Counting):
         try:
             return step(*args)
         finally:
-            self.counts[("seconds", self.stage.name)] += time.perf_counter() - started
+            self.funnel.seconds(time.perf_counter() - started)
 
     def _outputs(self, doc: Document, verdict: Verdict | Exception):
         """Count one finished document; it, or its drop sample or error record, as outputs."""
-        name = self.stage.name
-        counts = self.counts
+        stage, funnel = self.stage, self.funnel
         if isinstance(verdict, Exception):
-            counts[("stage", name, "dropped", PROCESSING_ERROR)] += 1
-            yield TaggedOutput(
-                ERRORS,
-                {**_error(doc.source, -1, PROCESSING_ERROR, verdict), "stage": name, "id": doc.id},
+            funnel.dropped(PROCESSING_ERROR)
+            record = error_record(
+                doc.source, -1, PROCESSING_ERROR, verdict, stage=stage.name, id=doc.id
             )
+            yield TaggedOutput(ERRORS, record)
             return
         for limit in doc.meta.get(LIMITS_KEY, ()):
-            counts[("limit", name, limit)] += 1
-        words = len(doc.text.split()) if doc.text else 0
-        if self.language_phase:
-            counts[("lang", self.language_phase, doc.language or "unknown", "documents")] += 1
-            counts[("lang", self.language_phase, doc.language or "unknown", "words")] += words
+            funnel.limit(limit)
+        words = words_of(doc)
+        if stage.language_phase:
+            funnel.language(stage.language_phase, doc.language, words)
         if verdict.keep:
-            counts[("stage", name, "out")] += 1
-            counts[("stage", name, "words_out")] += words
-            if self.histogram:
-                counts[("hist", self.histogram, length_bucket(words))] += 1
+            funnel.kept(doc, words)
+            if stage.words_histogram:
+                funnel.histogram(stage.words_histogram, words)
             yield doc
             return
-        counts[("stage", name, "dropped", verdict.reason)] += 1
+        funnel.dropped(verdict.reason)
         detail = doc.meta.get("error", "")
-        yield TaggedOutput(
-            DROPPED, (f"{name}/{verdict.reason}", sample_of(doc, name, verdict.reason, detail))
+        yield TaggedOutput(DROPPED, dropped_sample(doc, stage.name, verdict.reason, detail))
+
+
+class FilterStage(beam.PTransform):
+    """A per-document stage (any Filter) through the generic wrapper."""
+
+    def __init__(self, stage: Filter):
+        super().__init__()
+        self.stage = stage
+
+    def expand(self, docs):
+        results = docs | "Apply" >> beam.ParDo(ApplyFilter(self.stage)).with_outputs(
+            STATS, DROPPED, ERRORS, main=DOCUMENTS
         )
-
-
-def run_stage(docs, stage: Filter, **options):
-    """Apply one stage: (kept documents, stats, dropped samples, errors) PCollections."""
-    results = docs | f"Stage {stage.name}" >> beam.ParDo(ApplyStage(stage, **options)).with_outputs(
-        STATS, DROPPED, ERRORS, main="kept"
-    )
-    return results.kept, results[STATS], results[DROPPED], results[ERRORS]
+        return StageResult(results[DOCUMENTS], results[STATS], results[DROPPED], results[ERRORS])
 
 
 class WriteJsonLines(beam.DoFn):
@@ -317,14 +272,3 @@ def write_errors(errors, output: str):
         )
         | "Write errors" >> beam.ParDo(WriteJsonLines(output))
     )
-
-
-__all__ = [
-    "READ_REASONS",
-    "ApplyStage",
-    "ReadWarcFile",
-    "run_stage",
-    "top_domains",
-    "write_dropped_samples",
-    "write_errors",
-]

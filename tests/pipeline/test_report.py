@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import glob
+import html
 import json
 import os
 import re
@@ -15,13 +16,15 @@ from pathlib import Path
 import pytest
 
 from pipeline.report import (
-    MergeError,
-    merge_stats,
+    REFINEDWEB_KEPT,
+    REFINEDWEB_NONE,
+    load_samples,
     rebuild_report,
     render_report,
 )
-from pipeline.stats import check_funnel, percent
-from tests.conftest import corpus_path
+from pipeline.stages import STAGES
+from pipeline.stats import MergeError, check_funnel, load_stats, merge_stats, percent
+from tests.conftest import SAMPLE_WARC, corpus_path
 
 CORPUS = corpus_path()
 BROWSER_FLAGS = [
@@ -44,7 +47,9 @@ def synthetic_stats(scale: int = 1) -> dict:
         ("extract", 38, 36, {"empty_extraction": 2}, 9000),
         ("language", 36, 30, {"language_score_too_low": 6}, 8000),
         ("quality", 30, 20, {"too_few_words": 7, "alpha_words_frac_too_low": 3}, 6000),
-        ("tokenize", 20, 20, {}, 6000),
+        ("minhash", 20, 20, {"near_duplicate": 0}, 6000),
+        ("exact_substring", 20, 20, {"too_short": 0}, 5900),
+        ("tokenize", 20, 20, {}, 5900),
     ]
     rows = []
     for name, n_in, n_out, dropped, words in stages:
@@ -62,6 +67,16 @@ def synthetic_stats(scale: int = 1) -> dict:
         "stages": rows,
         "final": {"documents": 20 * scale, "tokens": 9100 * scale, "words": 6000 * scale},
         "read": {"files": scale, "records": 100 * scale},
+        "limits": {"extract.text_chars": scale},
+        "dedup": {
+            "exact_substring": {
+                "documents_cut": 4 * scale,
+                "tokens_in": 9400 * scale,
+                "tokens_removed": 321 * scale,
+                "chars_removed": 1500 * scale,
+            },
+            "minhash": {"rounds": 3 * scale, "residual_edges": 0},
+        },
         "languages": {
             "identified": {
                 "en": {"documents": 25 * scale, "words": 7000 * scale},
@@ -85,7 +100,9 @@ def synthetic_stats(scale: int = 1) -> dict:
             ],
         },
         "minhash": {"pairs": [{"a": "id1", "b": "id2", "jaccard": 0.91}]},
-        "exact_substring": {"tokens_removed": 321 * scale, "documents_cut": 4 * scale},
+        "exact_substring": {
+            "spans": [{"id": "id3", "url": "https://e.org/s", "start": 5, "end": 80, "text": "x"}]
+        },
         "version": "0.1.0",
         "config_hash": "abc123",
         "config": {"quality": {"min_words": 50}},
@@ -192,6 +209,18 @@ def test_published_refinedweb_shares_beside_ours():
     page = render_report(synthetic_stats())
     assert "language ID: 47.51% (documents)" in page
     assert "document-wise filtering: 30.15% (tokens)" in page
+    assert "fuzzy dedup: 14.50% (tokens)" in page
+    assert "exact dedup (substring cuts): 11.67% (tokens)" in page
+
+
+def test_every_stage_has_a_refinedweb_figure_or_says_why_not():
+    for stage in STAGES[1:]:  # the read stage is the funnel's 100%
+        assert (stage.name in REFINEDWEB_KEPT) != (stage.name in REFINEDWEB_NONE), stage.name
+    stats = synthetic_stats()
+    stats["stages"].insert(5, {**stats["stages"][4], "name": "exact_dedup", "dropped": {}})
+    page = render_report(stats)
+    row = re.search(r"<td class=\"l\">exact_dedup</td>.*?</tr>", page).group(0)
+    assert "11.67" not in row and REFINEDWEB_NONE["exact_dedup"] in row
 
 
 def test_self_contained_and_escaped():
@@ -214,6 +243,9 @@ def test_missing_dedup_sections_say_not_run():
     stats = synthetic_stats()
     for key in ("minhash", "exact_substring", "domains"):
         stats.pop(key)
+    stats["stages"] = [
+        r for r in stats["stages"] if r["name"] not in ("minhash", "exact_substring")
+    ]
     stats["histograms"].pop("minhash_cluster_size")
     page = render_report(stats)
     assert "MinHash dedup: stage not run." in page
@@ -237,7 +269,9 @@ def test_merge_sums_funnel():
     assert merged["languages"]["identified"]["de"]["documents"] == 44
     assert merged["domains"]["kept"] == [{"domain": "example.org", "documents": 48}]
     assert merged["domains"]["dropped"][0]["reasons"]["quality/too_few_words"] == 12
-    assert merged["exact_substring"]["tokens_removed"] == 4 * 321
+    assert merged["dedup"]["exact_substring"]["tokens_removed"] == 4 * 321
+    assert merged["limits"] == {"extract.text_chars": 4}
+    assert len(merged["exact_substring"]["spans"]) == len(merged["minhash"]["pairs"]) == 2
     assert [r["dir"] for r in merged["runs"]] == ["a", "b"]
     page = render_report(merged)
     assert_counts_match(page, merged)
@@ -338,6 +372,44 @@ def test_report_renders_in_browser(tmp_path):
     path = tmp_path / "report.html"
     path.write_text(render_report(synthetic_stats()))
     assert_renders(str(path), tmp_path)
+
+
+# ---- a real run of sample_data/ ----
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory) -> str:
+    from pipeline.cli import main
+
+    out = tmp_path_factory.mktemp("sample") / "out"
+    assert main(["run", "--input", SAMPLE_WARC, "--output", str(out)]) == 0
+    return str(out)
+
+
+def test_the_report_of_a_real_run_shows_every_stage_that_ran(sample_run):
+    stats = load_stats(sample_run)
+    page = render_report(stats, load_samples([sample_run]))
+    # What the run wrote is what `macrodata report` renders from its stats.json.
+    assert Path(sample_run, "report.html").read_text() == page
+    parsed = assert_counts_match(page, stats)  # each stage's in, out and drops, as stats.json
+    shown = {key for key, _, _ in parsed.counts}
+    assert [row["name"] for row in stats["stages"]] == [stage.name for stage in STAGES]
+    assert "stage not run" not in page
+    for section in ("read", "limits"):
+        assert {_path_of(section, k) for k in stats[section]} <= shown
+    for stage, figures in stats["dedup"].items():
+        assert {_path_of("dedup", stage, k) for k in figures} <= shown, stage
+    # The sample plants a paragraph in several pages: the cut and its spans are on the page.
+    assert stats["dedup"]["exact_substring"]["documents_cut"] > 0
+    spans = stats["exact_substring"]["spans"]
+    assert spans and all(html.escape(span["text"][:50]) in page for span in spans)
+    assert {f"minhash/pairs/{i}/jaccard" for i in range(len(stats["minhash"]["pairs"]))} <= {
+        key for key in (attrs.get("data-key") for _, attrs in parsed.tags) if key
+    }
+
+
+def _path_of(*parts: str) -> str:
+    return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 # ---- real runs over slices of the corpus ----

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import random
+from dataclasses import replace
 
 import apache_beam as beam
 import numpy as np
@@ -21,9 +21,9 @@ from dedup.exact_substring import (
     cut_text,
     kept_enough,
 )
-from pipeline.beam.exact_substring import SPANS_FILE, exact_substring
+from pipeline.beam.exact_substring import ExactSubstringStage
 from pipeline.document import Document
-from pipeline.stats import merge_counters
+from pipeline.funnel import merge_counters
 from tests.conftest import corpus_texts, suffix_array_repeats
 
 NAME = "exact_substring"
@@ -73,7 +73,7 @@ def expected(texts: dict[str, str], mode: str) -> tuple[dict[str, str], int, set
     return kept, tokens_removed, dropped
 
 
-def run_stage(texts: dict[str, str], stage: ExactSubstring, output: str | None = None):
+def run_stage(texts: dict[str, str], stage: ExactSubstring, check_audit=None):
     kept_text, tokens_removed, dropped = expected(texts, stage.mode)
     docs = [Document(id=d, url=f"https://example.com/{d}", text=t) for d, t in texts.items()]
 
@@ -87,8 +87,12 @@ def run_stage(texts: dict[str, str], stage: ExactSubstring, output: str | None =
         assert counts[("dedup", NAME, "documents_cut")] == cut
 
     with TestPipeline(runner=FnApiRunner()) as p:
-        kept, stats, dropped_samples, errors = exact_substring(p | beam.Create(docs), stage, output)
+        kept, stats, dropped_samples, errors, audit = (
+            p | beam.Create(docs) | ExactSubstringStage(stage)
+        )
         assert_that(kept | beam.Map(lambda d: (d.id, d.text)), equal_to(list(kept_text.items())))
+        if check_audit:
+            assert_that(audit, check_audit, label="audit")
         assert_that(
             dropped_samples | "Dropped ids" >> beam.Map(lambda kv: (kv[0], kv[1]["id"])),
             equal_to([(f"{NAME}/{TOO_SHORT}", d) for d in dropped]),
@@ -100,17 +104,21 @@ def run_stage(texts: dict[str, str], stage: ExactSubstring, output: str | None =
 
 
 @pytest.mark.parametrize("mode", [ALL_COPIES, KEEP_FIRST])
-def test_stage_removes_what_the_suffix_array_finds(mode, tmp_path):
+def test_stage_removes_what_the_suffix_array_finds(mode):
     texts = planted_texts()
-    kept, dropped = run_stage(texts, ExactSubstring(mode=mode), str(tmp_path))
+
+    def check_spans(audit):
+        [section] = audit
+        spans = section["spans"]
+        assert spans and all(s["text"] in texts[s["id"]] for s in spans)
+
+    kept, dropped = run_stage(texts, ExactSubstring(mode=mode), check_spans)
     holders = sorted(d for d, t in kept.items() if PARAGRAPH in t)
     # d06 is the paragraph alone: d00 holds its windows first, so it goes in both modes.
     assert holders == ([] if mode == ALL_COPIES else ["d00"]) and dropped == {"d06"}
     for d in ("d01", "d02", "d03", "d04", "d05"):
         assert d in kept and len(kept[d]) > 100  # hosts survive with the rest of their text
     assert kept["d08"] == texts["d08"] and kept["d09"] == texts["d09"]
-    spans = json.loads((tmp_path / SPANS_FILE).read_text(encoding="utf-8"))
-    assert spans and all(s["text"] in texts[s["id"]] for s in spans)
 
 
 def test_stage_matches_suffix_array_on_corpus():
@@ -128,25 +136,23 @@ def test_stage_on_random_token_texts():
 
 
 def test_stage_is_planned_before_tokenize_and_configurable():
-    from pipeline.beam.exact_substring import stage_from_config
-    from pipeline.beam.run import RunSpec, stage_plan
-    from pipeline.cli import SKIPPABLE
     from pipeline.config import Config
+    from pipeline.stages import SKIPPABLE, RunSpec, build_stage, funnel_plan
 
     config = Config.load(overrides={"exact_substring.mode": "keep_first"})
     spec = RunSpec(files=[], output="", config=config, tokenizer="tiktoken:o200k_base")
-    names = [name for name, _ in stage_plan(spec)]
+    names = [name for name, _ in funnel_plan(spec)]
     # RefinedWeb order: MinHash, then exact substrings; URL dedup across parts comes last.
     assert names[-5:] == ["exact_dedup", "minhash", NAME, "url_dedup", "tokenize"]
     skipped = RunSpec([], "", config, "tiktoken:o200k_base", skip=frozenset({NAME}))
-    assert NAME not in [name for name, _ in stage_plan(skipped)] and NAME in SKIPPABLE
-    stage = stage_from_config(config, spec.tokenizer)
+    assert NAME not in [name for name, _ in funnel_plan(skipped)] and NAME in SKIPPABLE
+    stage = build_stage(NAME, config, spec)
     assert (stage.mode, stage.tokenizer, stage.min_tokens) == (KEEP_FIRST, spec.tokenizer, 50)
 
 
 def test_uncut_documents_hand_their_ids_to_the_tokenize_stage():
-    from pipeline.beam.sink import Tokenize
-    from pipeline.tokenizer import DEFAULT_TOKENIZER, load_tokenizer
+    from pipeline.beam.sink import TokenizeStage
+    from pipeline.tokenizer import DEFAULT_TOKENIZER, TokenizeSettings, load_tokenizer
 
     texts = planted_texts()
     tokenizer = load_tokenizer(DEFAULT_TOKENIZER)
@@ -155,16 +161,17 @@ def test_uncut_documents_hand_their_ids_to_the_tokenize_stage():
     assert uncut and len(uncut) < len(kept_text)
     want = dict(zip(kept_text, tokenizer.encode_batch(list(kept_text.values())), strict=True))
     docs = [Document(id=d, url="", text=t) for d, t in texts.items()]
+    stage = replace(ExactSubstring(), hand_on_ids=True)
     with TestPipeline(runner=FnApiRunner()) as p:
-        kept, _, _, _ = exact_substring(p | beam.Create(docs), ExactSubstring(), None, True)
+        kept = (p | beam.Create(docs) | ExactSubstringStage(stage)).documents
         assert_that(
-            kept | "Carried" >> beam.Map(lambda d: (d.id, d.input_ids is not None)),
+            kept | "Carried" >> beam.Map(lambda d: (d.id, d.text_ids is not None)),
             equal_to([(d, d in uncut) for d in kept_text]),
             label="carried",
         )
-        tokenized = kept | beam.Map(lambda d: [d]) | beam.ParDo(Tokenize(DEFAULT_TOKENIZER, True))
+        tokenized = kept | TokenizeStage(TokenizeSettings(DEFAULT_TOKENIZER, True))
         assert_that(
-            tokenized | "Ids" >> beam.Map(lambda d: (d.id, d.input_ids)),
-            equal_to(list(want.items())),
+            tokenized.documents | "Ids" >> beam.Map(lambda d: (d.id, d.input_ids, d.text_ids)),
+            equal_to([(d, ids, None) for d, ids in want.items()]),
             label="ids",
         )

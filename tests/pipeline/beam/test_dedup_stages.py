@@ -14,17 +14,14 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from dedup.components import canonical, union_find_labels
-from dedup.minhash import MinHashParams
+from dedup.exact_doc import ExactDocumentDedup
+from dedup.minhash import MinHashParams, MinHashSettings
 from dedup.shingles import jaccard, shingle_set
-from pipeline.beam.dedup import (
-    MinHashSettings,
-    connected_components,
-    exact_dedup,
-    minhash_dedup,
-    url_dedup,
-)
+from dedup.url import URLDedup
+from pipeline.beam.dedup import ConnectedComponents, KeepEarliest, MinHashStage
 from pipeline.document import Document, document_id
-from pipeline.stats import check_funnel, merge_counters
+from pipeline.funnel import merge_counters
+from pipeline.stats import check_funnel
 from tests.conftest import corpus_path
 from tests.dedup.test_components import GRAPHS
 
@@ -35,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def run_components(edges, rounds, budget):
     distinct = sorted({canonical(a, b) for a, b in edges if a != b})
     with TestPipeline(runner=FnApiRunner()) as p:
-        labels, _ = connected_components(p | beam.Create(distinct), rounds, budget)
+        labels, _ = p | beam.Create(distinct) | ConnectedComponents(rounds, budget)
         assert_that(labels, equal_to(list(union_find_labels(distinct).items())))
 
 
@@ -133,9 +130,9 @@ def test_dedup_stages_on_planted_corpus():
     settings = MinHashSettings(params=MinHashParams(), rounds=2, audit_pairs=4, batch_size=8)
     with TestPipeline(runner=FnApiRunner()) as p:
         pcoll = p | beam.Create(docs)
-        d1, s1, x1 = exact_dedup(pcoll)
-        d2, s2, x2, audit = minhash_dedup(d1, settings)
-        d3, s3, x3 = url_dedup(d2)
+        d1, s1, x1, _, _ = pcoll | "exact" >> KeepEarliest(ExactDocumentDedup())
+        d2, s2, x2, _, audit = d1 | MinHashStage(settings)
+        d3, s3, x3, _, _ = d2 | "url" >> KeepEarliest(URLDedup())
         assert_that(d3 | beam.Map(lambda d: d.id), equal_to(kept), label="kept")
         assert_that(
             (x1, x2, x3)
@@ -144,12 +141,12 @@ def test_dedup_stages_on_planted_corpus():
             equal_to(list(dropped.items())),
             label="dropped",
         )
-        counts = (
-            (s1, *s2, s3) | "all stats" >> beam.Flatten() | beam.CombineGlobally(merge_counters)
-        )
+        counts = (s1, s2, s3) | "all stats" >> beam.Flatten() | beam.CombineGlobally(merge_counters)
         _ = counts | beam.Map(check_counts)
         assert_that(
-            audit | beam.Map(lambda r: (r["jaccard"] >= 0.9, r["dropped_id"] in dropped)),
+            audit
+            | beam.FlatMap(lambda section: section["pairs"])
+            | beam.Map(lambda r: (r["jaccard"] >= 0.9, r["dropped_id"] in dropped)),
             equal_to([(True, True)] * 4),
             label="audit",
         )
@@ -202,15 +199,15 @@ def test_url_dedup_alone_on_sample(tmp_path):
 
 
 def test_stage_plan_order():
-    from pipeline.beam.run import RunSpec, stage_plan
     from pipeline.config import Config
+    from pipeline.stages import RunSpec, funnel_plan
 
     spec = RunSpec(files=[], output="", config=Config.load(), tokenizer="tiktoken:cl100k_base")
-    names = [name for name, _ in stage_plan(spec)]
+    names = [name for name, _ in funnel_plan(spec)]
     dedup = ["exact_dedup", "minhash", "exact_substring", "url_dedup", "tokenize"]
     assert names[-5:] == dedup
     skipped = RunSpec([], "", Config.load(), "x", skip=frozenset({"minhash", "url_dedup"}))
-    assert [n for n, _ in stage_plan(skipped)][-3:] == [
+    assert [n for n, _ in funnel_plan(skipped)][-3:] == [
         "exact_dedup",
         "exact_substring",
         "tokenize",

@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.beam.io import InputError, check_output, publish_run, staging_dir
 from pipeline.cli import main
+from pipeline.stages import STAGES
 from tests.conftest import SAMPLE_WARC
 
 SMALL_SHARDS = ["--set", "output.shard_target_bytes=8000"]
@@ -144,7 +145,7 @@ def test_dataflow_dry_run_builds_the_job_offline(capsys, monkeypatch):
     assert "dry run: job built for DataflowRunner" in capsys.readouterr().out
     job = results[0].job.proto_pipeline
     names = {t.unique_name for t in job.components.transforms.values()}
-    stages = ["url_filter", "extract", "language", "repetition", "quality", "line_corrections"]
-    assert {f"Stage {s}" for s in stages} | {"Read WARC", "Write shard", "Finalize"} <= names
+    stages = {stage.name for stage in STAGES}  # each stage's composite, by its registry name
+    assert stages | {"read/Read WARC", "Write shard", "Finalize"} <= names
     environments = [e.payload for e in job.components.environments.values()]
     assert any(image.encode() in payload for payload in environments)

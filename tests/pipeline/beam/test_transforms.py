@@ -8,10 +8,10 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from filters.base import KEEP, Filter, drop
-from pipeline.beam.transforms import run_stage
+from pipeline.beam.transforms import FilterStage
 from pipeline.document import Document
 from pipeline.extract import Extraction
-from pipeline.stats import merge_counters
+from pipeline.funnel import merge_counters
 from tests.pipeline.test_extract import in_process, pages
 
 
@@ -45,7 +45,7 @@ def test_generic_wrapper_keeps_drops_counts_and_reports_errors():
         for i, t in enumerate(["long enough", "tiny", "also long", "boom"])
     ]
     with TestPipeline(runner=FnApiRunner()) as p:
-        kept, stats, dropped, errors = run_stage(p | beam.Create(docs), LengthFilter())
+        kept, stats, dropped, errors, _ = p | beam.Create(docs) | FilterStage(LengthFilter())
         assert_that(
             kept | beam.Map(lambda d: (d.id, d.signals["chars"])),
             equal_to([("0", 11.0), ("2", 9.0)]),
@@ -108,7 +108,7 @@ def test_documents_finished_at_the_end_of_a_bundle_are_output_counted_and_report
         Document(id=str(i), url=f"u{i}", text=t) for i, t in enumerate(["one", "", "boom", "two"])
     ]
     with TestPipeline(runner=FnApiRunner()) as p:
-        kept, stats, dropped, errors = run_stage(p | beam.Create(docs), HeldFilter())
+        kept, stats, dropped, errors, _ = p | beam.Create(docs) | FilterStage(HeldFilter())
         assert_that(kept | beam.Map(lambda d: d.id), equal_to(["0", "3"]), label="kept")
         assert_that(
             dropped | beam.Map(lambda kv: (kv[0], kv[1]["id"])),
@@ -146,8 +146,8 @@ def test_extraction_in_two_processes_outputs_every_document_once():
     dropped_ids = [("extract/" + reason, doc_id) for doc_id, _, reason in expected if reason]
     assert kept_ids and dropped_ids
     with TestPipeline(runner=FnApiRunner()) as p:
-        kept, stats, dropped, errors = run_stage(
-            p | beam.Create(docs), Extraction(timeout_seconds=30, processes=2)
+        kept, stats, dropped, errors, _ = (
+            p | beam.Create(docs) | FilterStage(Extraction(timeout_seconds=30, processes=2))
         )
         assert_that(
             kept | beam.Map(lambda d: (d.id, d.text)),
