@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import logging
 import os
@@ -43,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="run the pipeline",
-        description="Run the pipeline. Unknown --options are passed to Beam (e.g. --runner, "
-        "--direct_num_workers, --project).",
+        description="Run the pipeline. Other --options go to Beam's pipeline options (e.g. "
+        "--runner, --direct_num_workers, --project); an option neither knows is an error.",
     )
     run.add_argument(
         "--input",
@@ -95,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
         help="extraction processes per worker (default: one per core when a local run "
         "has one worker, else one per worker)",
     )
+
+    # For the hint on a misspelled option.
+    run.set_defaults(run_options=[o for action in run._actions for o in action.option_strings])
 
     report = commands.add_parser("report", help="rebuild DIR/report.html from DIR/stats.json")
     report.add_argument("dirs", nargs="+", metavar="DIR")
@@ -166,14 +170,37 @@ def _beam_options(extra: list[str], files: int = 1):
     return options
 
 
-def _stray_values(extra: list[str]) -> list[str]:
-    """Words in `extra` that are neither an option nor the value of the option before them."""
-    stray = []
-    for index, arg in enumerate(extra):
-        previous = extra[index - 1] if index else ""
-        if not arg.startswith("-") and not (previous.startswith("--") and "=" not in previous):
-            stray.append(arg)
-    return stray
+def _check_known(arguments: list[str], ours: list[str]) -> None:
+    """A usage error unless Beam's pipeline options (of every runner) take all `arguments`.
+
+    Beam alone only logs "Discarding unparseable args" and runs the job without them: a
+    misspelled --languages would run the default job to the end.
+    """
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    unknown: list[str] = []
+    known: list[str] = list(ours)
+
+    def check(parser) -> None:
+        def error(message: str):
+            raise UsageError(message)
+
+        parser.error = error  # argparse would print its usage and exit
+        known.extend(opt for action in parser._actions for opt in action.option_strings)
+        unknown.extend(parser.parse_known_args(arguments)[1])
+
+    # retain_unknown_options: no "Discarding unparseable args" warning; only `check` reads.
+    PipelineOptions(arguments).get_all_options(add_extra_args_fn=check, retain_unknown_options=True)
+    options = [a for a in unknown if a.startswith("-")]
+    if options:
+        name = options[0].split("=", 1)[0]
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UsageError(
+            f"unknown option {name}{hint}: neither macrodata nor Beam's pipeline options know it"
+        )
+    if unknown:
+        raise UsageError(f"unexpected argument(s): {' '.join(unknown)}")
 
 
 def _beam_arguments(extra: list[str]) -> list[str]:
@@ -208,9 +235,7 @@ def command_run(args, extra: list[str]) -> int:
     from pipeline.beam.io import COMMONCRAWL_BASE, check_output, expand_inputs, is_local
 
     extra = _beam_arguments(extra)
-    unknown = _stray_values(extra)
-    if unknown:
-        raise UsageError(f"unexpected argument(s): {' '.join(unknown)}")
+    _check_known(extra, args.run_options)
     config = Config.load(args.config, _overrides(args))
     skip = _skip(args.skip)
     tokenizer = config.section("tokenize")["tokenizer"]

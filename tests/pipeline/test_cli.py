@@ -76,3 +76,38 @@ def test_local_default_mode(monkeypatch, cores, files, mode, workers, extract):
     assert (direct.direct_running_mode, direct.direct_num_workers) == (mode, workers)
     assert _extract_processes(0, options) == extract
     assert _extract_processes(3, options) == 3  # asked for: as asked
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--lanuages", "de"], "unknown option --lanuages (did you mean --languages?)"),
+        (["--runer=DataflowRunner"], "unknown option --runer (did you mean --runner?)"),
+        (["--no_such_option"], "unknown option --no_such_option"),
+        (["stray"], "unexpected argument(s): stray"),
+        (["--direct_num_workers"], "--direct_num_workers: expected one argument"),
+    ],
+)
+def test_an_option_neither_macrodata_nor_beam_knows_stops_the_run(
+    extra, message, sample_warc, tmp_path, capsys
+):
+    output = tmp_path / "out"
+    assert main(["run", "--input", sample_warc, "--output", str(output), *extra]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Traceback" not in error
+    assert message in error
+    assert os.listdir(tmp_path) == []  # nothing ran: no output, no staging directory
+
+
+def test_beam_options_of_any_runner_still_pass(sample_warc, tmp_path, capsys):
+    output = tmp_path / "out"
+    beam_options = [
+        "--direct_num_workers=1",
+        "--project=p",
+        "--flink_version=1.19",
+        "--spark_version=3",
+        "--save_main_session",
+    ]
+    args = ["run", "--input", sample_warc, "--output", str(output), *beam_options, "--dry_run"]
+    assert main(args) == 0
+    assert "dry run" in capsys.readouterr().out
