@@ -17,10 +17,10 @@ import pickle
 import sys
 import time
 
-import pyarrow as pa
+import numpy as np
 import pyarrow.parquet as pq
 
-from pipeline.beam.sink import parquet_schema, to_row
+from pipeline.beam.sink import parquet_schema, rows_table, to_row
 from pipeline.config import Config
 from pipeline.stages import filter_stages
 from pipeline.tokenizer import load_tokenizer
@@ -60,14 +60,12 @@ def measure(files: list[str]) -> None:
                     break
                 _add(boundary[stage.name], doc)
             else:
-                ids = tokenizer.encode_batch([doc.text])[0]
+                ids = np.array(tokenizer.encode_batch([doc.text])[0], dtype=np.uint32)
                 rows.append(to_row(doc.replace(input_ids=ids), signals))
     for stage in stages:
         stage.teardown()
     buffer = io.BytesIO()
-    pq.write_table(
-        pa.Table.from_pylist(rows, schema=parquet_schema(signals)), buffer, compression="zstd"
-    )
+    pq.write_table(rows_table(rows, parquet_schema(signals)), buffer, compression="zstd")
     n_files = len(files)
     print(f"{n_files} WARC files, {warc_bytes / n_files / 1e6:.1f} MB each (gzipped)")
     print(f"records per file: {records / n_files:,.0f}")

@@ -92,7 +92,7 @@ class _Stage(CountingDoFn):
         self.funnel.kept(doc)
         if ids is not None and self.stage.hand_on_ids:
             # The text is unchanged: its ids are what the output tokenizer would compute.
-            return doc.replace(text_ids=ids.tolist())
+            return doc.replace(text_ids=ids)
         return doc
 
 

@@ -8,6 +8,7 @@ import math
 import time
 
 import apache_beam as beam
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
@@ -67,11 +68,14 @@ class TokenizeBatch(CountingDoFn):
         # Documents an earlier stage handed their ids to (same tokenizer) are not encoded again.
         fresh = [d.text for d in batch if d.text_ids is None]
         encoded = iter(self.tokenizer.encode_batch(fresh, append_eos) if fresh else [])
-        eos = [self.tokenizer.eos_id] if append_eos else []
+        eos = np.array([self.tokenizer.eos_id] if append_eos else [], dtype=np.uint32)
         funnel = self.funnel
         funnel.seconds(time.perf_counter() - started)
         for doc in batch:
-            ids = next(encoded) if doc.text_ids is None else [*doc.text_ids, *eos]
+            if doc.text_ids is None:
+                ids = np.array(next(encoded), dtype=np.uint32)
+            else:
+                ids = np.concatenate([doc.text_ids, eos])
             funnel.entered()
             funnel.kept(doc, tokens=len(ids))
             funnel.final_tokens(len(ids))
@@ -134,14 +138,46 @@ class WriteShard(beam.DoFn):
         yield write_shard(self.output, index, count, rows, parquet_schema(self.signals))
 
 
+def _ids_column(ids: list[np.ndarray | None]) -> pa.Array:
+    """list<uint32> from numpy arrays (None: a null list), without a Python int per token."""
+    lengths = np.array([0 if a is None else len(a) for a in ids], dtype=np.int32)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths, dtype=np.int32)]))
+    present = [a for a in ids if a is not None]
+    values = np.concatenate(present).astype(np.uint32) if present else np.zeros(0, np.uint32)
+    mask = pa.array([a is None for a in ids]) if len(present) < len(ids) else None
+    return pa.ListArray.from_arrays(offsets, pa.array(values), mask=mask)
+
+
+def rows_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """An Arrow table of rows; token ids go straight from numpy."""
+    columns = []
+    for field in schema:
+        values = [row[field.name] for row in rows]
+        if field.name == "input_ids":
+            columns.append(_ids_column(values))
+        else:
+            columns.append(pa.array(values, type=field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
 def write_shard(output: str, index: int, count: int, rows: list[dict], schema: pa.Schema) -> dict:
-    """Write rows (already sorted) as one shard; return {path, rows, tokens, bytes}."""
+    """Write rows (already sorted) as one shard, a row group at a time; its manifest entry.
+
+    Only one row group is ever an Arrow table, so writing costs about one row group of memory
+    beyond the rows themselves.
+    """
     relative = f"data/{shard_name(index, count)}"
-    table = pa.Table.from_pylist(rows, schema=schema)
     average = max(1, sum(row_bytes(r) for r in rows) // max(len(rows), 1))
     row_group = max(1, ROW_GROUP_BYTES // average)
-    with FileSystems.create(FileSystems.join(output, relative)) as handle:
-        pq.write_table(table, handle, compression="zstd", row_group_size=row_group)
+    path = FileSystems.join(output, relative)
+    with (
+        FileSystems.create(path) as handle,
+        pq.ParquetWriter(handle, schema, compression="zstd") as writer,
+    ):
+        for start in range(0, len(rows), row_group):
+            writer.write_table(rows_table(rows[start : start + row_group], schema))
+        if not rows:
+            writer.write_table(rows_table([], schema))
     tokens = sum(r["num_tokens"] or 0 for r in rows)
     log.info("wrote %s: %d documents, %d tokens", relative, len(rows), tokens)
     return {"path": relative, "rows": len(rows), "tokens": tokens}

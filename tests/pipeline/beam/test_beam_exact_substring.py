@@ -171,7 +171,8 @@ def test_uncut_documents_hand_their_ids_to_the_tokenize_stage():
         )
         tokenized = kept | TokenizeStage(TokenizeSettings(DEFAULT_TOKENIZER, True))
         assert_that(
-            tokenized.documents | "Ids" >> beam.Map(lambda d: (d.id, d.input_ids, d.text_ids)),
+            tokenized.documents
+            | "Ids" >> beam.Map(lambda d: (d.id, d.input_ids.tolist(), d.text_ids)),
             equal_to([(d, ids, None) for d, ids in want.items()]),
             label="ids",
         )
