@@ -159,15 +159,6 @@ def bucket_of(keys: np.ndarray, buckets: int) -> np.ndarray:
     return (hashes % np.uint64(buckets)).astype(np.int64)
 
 
-def split_by(groups: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-    """(group, row indices) for each distinct value of `groups`, rows in their order."""
-    order = np.argsort(groups, kind="stable")
-    values = groups[order]
-    heads = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else []
-    for head, end in zip(heads, [*heads[1:], len(values)], strict=True):
-        yield int(values[head]), order[head:end]
-
-
 @dataclass(frozen=True)
 class KeyCounts:
     """Distinct keys, sorted, with their number of occurrences capped at 2.

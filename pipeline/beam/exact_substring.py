@@ -14,13 +14,12 @@ Documents travel through one shuffle; token ids through two (no re-tokenising).
 
 from __future__ import annotations
 
-import pickle
-
 import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 
+from dedup.arrays import split_by
 from dedup.exact_substring import (
     KEEP_FIRST,
     TOO_SHORT,
@@ -32,7 +31,6 @@ from dedup.exact_substring import (
     kept_enough,
     span_rank,
     span_tokenizer,
-    split_by,
     union_intervals,
     window_hashes,
 )
@@ -46,6 +44,8 @@ from pipeline.beam.stage import (
     StageResult,
     dropped_sample,
     error_record,
+    packed,
+    unpacked,
 )
 from pipeline.document import Document
 
@@ -61,20 +61,12 @@ DOC_BYTES = Metrics.counter(NAME, "document_bytes")
 
 
 def _shuffled(record, counter=KEYED_RECORDS, size=KEYED_BYTES):
-    """(key, value) -> (key, the value pickled once), counted.
-
-    Beam's default coder would encode each numpy array and document of the value on its own,
-    through its pickle fallback, and again to estimate sizes; one bytes value is copied.
-    """
+    """(key, value) -> (key, the value packed), counted."""
     key, value = record
-    packed = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    data = packed(value)
     counter.inc()
-    size.inc(len(packed))
-    return key, packed
-
-
-def _unpacked(packed: bytes):
-    return pickle.loads(packed)
+    size.inc(len(data))
+    return key, data
 
 
 class _Stage(CountingDoFn):
@@ -180,7 +172,7 @@ def _count_repeats(records, label: str, stage: ExactSubstring, to_counts):
     return (
         records
         | f"{label.capitalize()} keys"
-        >> beam.MapTuple(lambda b, chunk: (b, to_counts(_unpacked(chunk))))
+        >> beam.MapTuple(lambda b, chunk: (b, to_counts(unpacked(chunk))))
         | f"Count {label}"
         >> beam.CombinePerKey(CountKeys()).with_hot_key_fanout(stage.hot_key_fanout)
     )
@@ -192,7 +184,7 @@ def _repeated_rows(item, keep_first: bool = False):
     repeated = joined["repeated"][0] if joined["repeated"] else None
     if repeated is None or len(repeated.keys) == 0:
         return
-    for chunk in map(_unpacked, joined["at"]):
+    for chunk in map(unpacked, joined["at"]):
         batch, rows, positions, keys = chunk[:4]
         names = chunk[4][rows] if keep_first else None
         hit = repeated.hits(keys, names, positions)
@@ -202,7 +194,7 @@ def _repeated_rows(item, keep_first: bool = False):
 
 def _gathered(chunks) -> dict[int, np.ndarray]:
     """(doc rows, positions) chunks of one batch -> doc row -> sorted distinct positions."""
-    chunks = [_unpacked(c) for c in chunks]
+    chunks = [unpacked(c) for c in chunks]
     if not chunks:
         return {}
     rows = np.concatenate([r for r, _ in chunks])
@@ -215,7 +207,7 @@ class Candidates(_Stage):
 
     def process(self, item):
         batch, joined = item
-        names, ids_list = _unpacked(joined["ids"][0])
+        names, ids_list = unpacked(joined["ids"][0])
         stage, keep_first = self.stage, self.stage.mode == KEEP_FIRST
         doc_rows, starts, keys = [], [], []
         for row, grams in _gathered(joined["q"]).items():
@@ -250,7 +242,7 @@ class Cut(_Stage):
 
     def process(self, item):
         _, joined = item
-        (docs, ids_list), flagged = _unpacked(joined["doc"][0]), _gathered(joined["start"])
+        (docs, ids_list), flagged = unpacked(joined["doc"][0]), _gathered(joined["start"])
         for row, doc in enumerate(docs):
             starts = flagged.get(row)
             if starts is None:

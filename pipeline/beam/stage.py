@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+import pickle
 import time
 from typing import NamedTuple
 
@@ -115,3 +116,17 @@ class Progress:
             self.last = now
             rate = self.count / max(now - self.started, 1e-9)
             log.info("%s: %s so far (%.0f/s on this worker)", self.what, f"{self.count:,}", rate)
+
+
+def packed(value) -> bytes:
+    """A shuffled value pickled once into bytes, which Beam only copies.
+
+    Beam's default coder would encode each numpy array and document of the value on its own,
+    through its pickle fallback, and again to estimate sizes.
+    """
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpacked(data: bytes):
+    """The value `packed` made."""
+    return pickle.loads(data)
