@@ -1,8 +1,66 @@
-"""LSH banding arithmetic: candidate probability and (bands, rows) for a threshold."""
+"""LSH banding: the band entries dedup shuffles, the stars of each bucket, and the arithmetic
+(candidate probability, (bands, rows) for a threshold)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import numpy as np
 from datasketch.lsh import _optimal_param
+
+# One document in one band, as shuffled: 26 bytes. The document is its id handle
+# (pipeline.document.id_handle) as two big-endian halves, so (hi, lo) order is id order.
+BAND_ENTRY = np.dtype([("band", "<u2"), ("hash", "<u8"), ("hi", "<u8"), ("lo", "<u8")])
+# Spreads one band's hashes over the buckets (any odd 64-bit constant).
+_BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def band_entries(handles: list[bytes], band_hashes: np.ndarray) -> np.ndarray:
+    """BAND_ENTRY rows for each document (handle) and each of its bands."""
+    docs, bands = band_hashes.shape
+    halves = np.frombuffer(b"".join(handles), dtype=">u8").reshape(docs, 2).astype(np.uint64)
+    entries = np.empty(docs * bands, dtype=BAND_ENTRY)
+    entries["band"] = np.tile(np.arange(bands, dtype=np.uint16), docs)
+    entries["hash"] = band_hashes.reshape(-1)
+    entries["hi"] = np.repeat(halves[:, 0], bands)
+    entries["lo"] = np.repeat(halves[:, 1], bands)
+    return entries
+
+
+def entry_buckets(entries: np.ndarray, buckets: int) -> np.ndarray:
+    """The shuffle bucket of each band entry: every copy of a (band, hash) meets in one."""
+    with np.errstate(over="ignore"):
+        mixed = entries["hash"] ^ (entries["band"].astype(np.uint64) * _BAND_MIX)
+    return (mixed % np.uint64(buckets)).astype(np.int64)
+
+
+def _handles(hi: np.ndarray, lo: np.ndarray) -> list[bytes]:
+    pairs = np.empty((len(hi), 2), dtype=">u8")
+    pairs[:, 0], pairs[:, 1] = hi, lo
+    # An unstructured void view lists each row as its raw 16 bytes, trailing zeros kept.
+    return pairs.view("V16").ravel().tolist()
+
+
+def bucket_stars(entries: np.ndarray) -> Iterator[tuple[bytes, bytes]]:
+    """Edges (member, smallest member) of every run of equal (band, hash) in one bucket.
+
+    The same edges as star_edges over each band key's documents, in one sort: a document
+    listed twice (one record in two copies of a file) is never an edge to itself.
+    """
+    if not len(entries):
+        return
+    order = np.lexsort((entries["lo"], entries["hi"], entries["hash"], entries["band"]))
+    e = entries[order]
+    starts = np.r_[True, (e["band"][1:] != e["band"][:-1]) | (e["hash"][1:] != e["hash"][:-1])]
+    smallest = np.maximum.accumulate(np.where(starts, np.arange(len(e)), 0))
+    member = (e["hi"] != e["hi"][smallest]) | (e["lo"] != e["lo"][smallest])
+    rows = np.flatnonzero(member)
+    first = smallest[rows]
+    yield from zip(
+        _handles(e["hi"][rows], e["lo"][rows]),
+        _handles(e["hi"][first], e["lo"][first]),
+        strict=True,
+    )
 
 
 def candidate_probability(similarity: float, bands: int, rows: int) -> float:

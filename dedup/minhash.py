@@ -58,6 +58,8 @@ class MinHashSettings:
     residual_budget: int = 1_000_000
     audit_pairs: int = 8
     batch_size: int = 64
+    # Shuffle keys of the band entries; one bucket's entries are sorted on one worker.
+    buckets: int = 64
 
     @classmethod
     def from_config(cls, section: dict) -> MinHashSettings:
@@ -75,6 +77,7 @@ class MinHashSettings:
             residual_budget=section["residual_budget"],
             audit_pairs=section["audit_pairs"],
             batch_size=section["batch_size"],
+            buckets=section["buckets"],
         )
 
 
@@ -135,15 +138,20 @@ class MinHasher:
         parts = [combine(banded[:, :, i : i + 16]) for i in range(0, p.rows, 16)]
         return combine(np.stack(parts, axis=-1))
 
-    def band_keys(self, texts: Sequence[str]) -> list[list[bytes]]:
-        """Per text, one key per band: 2-byte band index + 8-byte band hash (none if empty)."""
+    def text_band_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, bands) band hashes of the texts, and which texts have any shingle."""
         if len(self._tokens) > CACHE_TOKENS:
             self._tokens.clear()
         sets = [self.shingles(text, self._tokens) for text in texts]
         hashes = self.band_hashes(self.signatures(sets))
+        return hashes, np.array([len(shingles) > 0 for shingles in sets], dtype=bool)
+
+    def band_keys(self, texts: Sequence[str]) -> list[list[bytes]]:
+        """Per text, one key per band: 2-byte band index + 8-byte band hash (none if empty)."""
+        hashes, has_shingles = self.text_band_hashes(texts)
         return [
-            band_key_bytes(row) if len(shingles) else []
-            for row, shingles in zip(hashes, sets, strict=True)
+            band_key_bytes(row) if has else []
+            for row, has in zip(hashes, has_shingles, strict=True)
         ]
 
 

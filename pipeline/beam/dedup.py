@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 
 import apache_beam as beam
+import numpy as np
 from apache_beam.pvalue import TaggedOutput
 
+from dedup.arrays import split_by
 from dedup.components import (
     UnionFind,
     canonical,
@@ -21,8 +23,8 @@ from dedup.components import (
     node_state,
     small_star_changed,
     small_star_node,
-    star_edges,
 )
+from dedup.lsh import band_entries, bucket_stars, entry_buckets
 from dedup.minhash import NEAR_DUPLICATE, MinHasher, MinHashParams, MinHashSettings
 from dedup.shingles import jaccard, shingle_hashes
 from pipeline.beam.stage import (
@@ -32,8 +34,10 @@ from pipeline.beam.stage import (
     CountingDoFn,
     StageResult,
     dropped_sample,
+    packed,
+    unpacked,
 )
-from pipeline.document import Document
+from pipeline.document import Document, handle_id, id_handle
 
 MINHASH = MinHashSettings.name
 RESIDUAL = "residual"
@@ -111,32 +115,41 @@ class MinHashDoFn(CountingDoFn):
     stage_name = MINHASH
 
 
-class BandKeys(MinHashDoFn):
-    """A batch of documents -> ((band, band hash) key, doc id) pairs; never the signature."""
+class BandEntries(MinHashDoFn):
+    """A batch of documents -> (bucket, packed band entries): 26 bytes a document and band,
+    one record per bucket and batch (never a record per band key, nor the signature)."""
 
-    def __init__(self, params: MinHashParams):
+    def __init__(self, params: MinHashParams, buckets: int):
         self.params = params
+        self.buckets = buckets
 
     def setup(self):
         self.hasher = MinHasher(self.params)
 
     def process(self, batch: list[Document]):
-        keys = self.hasher.band_keys([doc.text for doc in batch])
-        for doc, doc_keys in zip(batch, keys, strict=True):
-            if not doc_keys:
-                self.funnel.figure("documents_without_shingles")
-            for key in doc_keys:
-                yield key, doc.id
+        hashes, has_shingles = self.hasher.text_band_hashes([doc.text for doc in batch])
+        if not has_shingles.all():
+            self.funnel.figure("documents_without_shingles", int((~has_shingles).sum()))
+        handles = [id_handle(doc.id) for doc, has in zip(batch, has_shingles, strict=True) if has]
+        if not handles:
+            return
+        entries = band_entries(handles, hashes[has_shingles])
+        for bucket, rows in split_by(entry_buckets(entries, self.buckets)):
+            yield bucket, packed(entries[rows])
 
 
 class BucketStars(MinHashDoFn):
-    """(band key, ids) -> edges from each member to the bucket's smallest id."""
+    """(bucket, packed entries) -> edges from each member of a band key to its smallest."""
 
     def process(self, item):
-        _, ids = item
-        for edge in star_edges(ids):
-            self.funnel.figure("bucket_edges")
+        _, chunks = item
+        entries = np.concatenate([unpacked(chunk) for chunk in chunks])
+        edges = 0
+        for edge in bucket_stars(entries):
+            edges += 1
             yield edge
+        if edges:
+            self.funnel.figure("bucket_edges", edges)
 
 
 class StarStep(MinHashDoFn):
@@ -350,7 +363,8 @@ class MinHashStage(beam.PTransform):
         keys = (
             docs
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=settings.batch_size)
-            | "Band keys" >> beam.ParDo(BandKeys(params)).with_outputs(STATS, main="keys")
+            | "Band entries"
+            >> beam.ParDo(BandEntries(params, settings.buckets)).with_outputs(STATS, main="keys")
         )
         edges = (
             keys.keys
@@ -361,7 +375,12 @@ class MinHashStage(beam.PTransform):
         labels, component_stats = distinct | "Components" >> ConnectedComponents(
             settings.rounds, settings.residual_budget
         )
-        drops = labels | "Drops" >> beam.Filter(lambda pair: pair[0] != pair[1])
+        # Components work on 16-byte id handles; what follows on the documents' ids.
+        drops = (
+            labels
+            | "Drops" >> beam.Filter(lambda pair: pair[0] != pair[1])
+            | "Drop ids" >> beam.MapTuple(lambda node, label: (handle_id(node), handle_id(label)))
+        )
 
         joined = (
             (

@@ -39,3 +39,30 @@ def test_params_for_threshold():
     bands, rows = params_for_threshold(0.9, 256)
     assert candidate_probability(0.98, bands, rows) > 0.99
     assert candidate_probability(0.8, bands, rows) < 0.05
+
+
+def test_bucket_stars_are_the_star_edges_of_every_band_key():
+    import numpy as np
+
+    from dedup.components import star_edges
+    from dedup.lsh import band_entries, bucket_stars, entry_buckets
+    from pipeline.document import document_id, handle_id, id_handle
+
+    ids = [document_id(f"2023-06-0{i % 3 + 1}T00:00:00Z", f"record-{i}") for i in range(60)]
+    ids.append(ids[7])  # one record read from two copies of a file: never an edge to itself
+    # Few distinct values per band: many shared band keys, some across bands.
+    hashes = np.random.default_rng(1).integers(0, 6, size=(len(ids), 5), dtype=np.uint64)
+    want = sorted(
+        edge
+        for band in range(5)
+        for value in set(hashes[:, band].tolist())
+        for edge in star_edges([ids[d] for d in range(len(ids)) if hashes[d, band] == value])
+    )
+    entries = band_entries([id_handle(i) for i in ids], hashes)
+    buckets = entry_buckets(entries, 7)
+    got = sorted(
+        (handle_id(a), handle_id(b))
+        for k in range(7)
+        for a, b in bucket_stars(entries[buckets == k])
+    )
+    assert got == want and len(want) > 100

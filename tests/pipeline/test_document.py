@@ -1,0 +1,26 @@
+"""Document ids: stable, earliest capture first, and packed into 16 bytes in the same order."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.document import HANDLE_BYTES, document_id, handle_id, id_handle
+
+IDS = [
+    document_id(date, record)
+    for date in ("2013-05-18T05:48:54Z", "2023-06-01T00:00:00Z", "2023-06-01T00:00:01Z", "")
+    for record in ("<urn:uuid:1>", "<urn:uuid:2>", "x" * 300)
+]
+
+
+def test_handles_invert_and_keep_the_order_of_ids():
+    handles = [id_handle(i) for i in IDS]
+    assert all(len(h) == HANDLE_BYTES for h in handles)
+    assert [handle_id(h) for h in handles] == IDS
+    assert sorted(handles) == [id_handle(i) for i in sorted(IDS)]
+
+
+@pytest.mark.parametrize("bad", ["d01", "2023060100000-abc", "20230601000000-" + "g" * 20])
+def test_a_string_that_is_no_document_id_has_no_handle(bad):
+    with pytest.raises(ValueError, match="not a document id"):
+        id_handle(bad)
