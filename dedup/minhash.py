@@ -1,20 +1,35 @@
-"""MinHash signatures vectorised over a batch of documents, and their LSH band keys."""
+"""MinHash signatures vectorised over a batch of documents, and their LSH band keys.
+
+Two paths give the same values bit for bit: the compiled one (dedup/_minhash.c, built at
+install when a C compiler is there) and the numpy reference below, which runs without it.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.shingles import combine, shingle_hashes
+from dedup.shingles import POSITIONS, combine, shingle_hashes, word_hashes
+
+try:
+    from dedup import _minhash
+except ImportError:  # installed without a C compiler: the numpy path does the same work
+    _minhash = None
+
+log = logging.getLogger(__name__)
+
+# The path a MinHasher takes unless told otherwise, e.g. "compiled (avx512f)" or "numpy".
+BACKEND = f"compiled ({_minhash.simd()})" if _minhash is not None else "numpy"
 
 # Signature values are 32-bit, as datasketch's: two different minima tie with chance about
 # shingles / 2^32, and 32-bit lanes halve the memory traffic of the (shingles x hashes) block.
 EMPTY = np.uint32(0xFFFFFFFF)  # the signature value of an empty shingle set (matches none)
-# Bytes of the (shingle chunk x hashes) block computed at once: bounded memory on long pages
-# (a whole page at once would be shingles x 9000 x 4 bytes, gigabytes). Half of L2 measured
-# fastest (bench/bench_minhash.py: 128-512 KiB within noise, 1 MiB slower).
+# Bytes of the (shingle chunk x hashes) block the numpy path computes at once: bounded memory
+# on long pages (a whole page at once would be shingles x 9000 x 4 bytes, gigabytes). Half of
+# L2 measured fastest (bench/bench_minhash.py: 128-512 KiB within noise, 1 MiB slower).
 BLOCK_BYTES = 256 * 1024
 # choice: word hashes kept across batches until this many distinct tokens (about 150 bytes
 # each); a worker meets the same tokens again, so most are normalised and hashed once.
@@ -52,8 +67,14 @@ class MinHasher:
     hash function at once.
     """
 
-    def __init__(self, params: MinHashParams = PRESETS["refinedweb"]):
+    def __init__(self, params: MinHashParams = PRESETS["refinedweb"], compiled: bool | None = None):
+        """`compiled`: None takes the compiled path when it is built, False the numpy one."""
+        if compiled and _minhash is None:
+            raise RuntimeError("dedup._minhash is not built: reinstall with a C compiler")
         self.params = params
+        self.compiled = _minhash is not None if compiled is None else compiled
+        self.backend = BACKEND if self.compiled else "numpy"
+        _announce(self.backend)
         rng = np.random.default_rng(params.seed)
         k = params.num_perm
         self.a = rng.integers(0, 1 << 32, size=k, dtype=np.uint32) | np.uint32(1)
@@ -74,6 +95,11 @@ class MinHasher:
         """(documents, num_perm) uint32 minima; an empty set gives EMPTY (it matches none)."""
         k = self.params.num_perm
         out = np.full((len(shingle_sets), k), EMPTY, dtype=np.uint32)
+        if self.compiled:
+            for row, values in zip(out, shingle_sets, strict=True):
+                if len(values):
+                    _minhash.signature(self.hash_input(values), self.a, row)
+            return out
         longest = max((len(s) for s in shingle_sets), default=0)
         block = np.empty((min(self.chunk, longest), k), dtype=np.uint32)
         minima = np.empty(k, dtype=np.uint32)
@@ -104,12 +130,38 @@ class MinHasher:
         """Per text, one key per band: 2-byte band index + 8-byte band hash (none if empty)."""
         if len(self._tokens) > CACHE_TOKENS:
             self._tokens.clear()
+        if self.compiled:
+            # n-grams, signature, band hashes and key bytes in one call per document.
+            p = self.params
+            return [
+                _minhash.band_keys(
+                    word_hashes(text, self._tokens), self.a, POSITIONS, p.ngram, p.bands, p.rows
+                )
+                for text in texts
+            ]
         sets = [self.shingles(text, self._tokens) for text in texts]
         hashes = self.band_hashes(self.signatures(sets))
         return [
             band_key_bytes(row) if len(shingles) else []
             for row, shingles in zip(hashes, sets, strict=True)
         ]
+
+
+_announced: set[str] = set()
+
+
+def _announce(backend: str) -> None:
+    """Log once per process which path MinHash takes (a failed build must not go unseen)."""
+    if backend in _announced:
+        return
+    _announced.add(backend)
+    if _minhash is None:
+        log.warning(
+            "MinHash: dedup._minhash is not built (no C compiler at install?); the numpy "
+            "path gives the same band keys, several times slower"
+        )
+    else:
+        log.info("MinHash: %s path", backend)
 
 
 _KEY = np.dtype([("band", ">u2"), ("hash", ">u8")])

@@ -12,7 +12,7 @@ from filters.text import has_unspaced, split_words
 
 MASK64 = (1 << 64) - 1
 # Odd 64-bit multipliers, one per n-gram position (digits of pi and e; any odd constants do).
-_POSITION = np.array(
+POSITIONS = np.array(
     [
         0x243F6A8885A308D3,
         0x13198A2E03707345,
@@ -54,14 +54,14 @@ def word_hash(word: str) -> int:
 def combine(columns: np.ndarray) -> np.ndarray:
     """Hash rows of 64-bit values (shape (..., n)) into one 64-bit value each."""
     n = columns.shape[-1]
-    if n > len(_POSITION):
-        raise ValueError(f"at most {len(_POSITION)} values per row, got {n}")
+    if n > len(POSITIONS):
+        raise ValueError(f"at most {len(POSITIONS)} values per row, got {n}")
     # One whole-column multiply-add per position: a sum over a short last axis is several
     # times slower in numpy.
-    acc = columns[..., 0] * _POSITION[0]
+    acc = columns[..., 0] * POSITIONS[0]
     with np.errstate(over="ignore"):
         for i in range(1, n):
-            acc += columns[..., i] * _POSITION[i]
+            acc += columns[..., i] * POSITIONS[i]
     return mix64(acc)
 
 
