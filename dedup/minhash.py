@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.shingles import POSITIONS, combine, shingle_hashes, word_hashes
+from dedup.shingles import (
+    POSITIONS,
+    ascii_fold_table,
+    combine,
+    shingle_hashes,
+    token_words,
+    word_hashes,
+)
 
 try:
     from dedup import _minhash
@@ -32,7 +39,8 @@ EMPTY = np.uint32(0xFFFFFFFF)  # the signature value of an empty shingle set (ma
 # L2 measured fastest (bench/bench_minhash.py: 128-512 KiB within noise, 1 MiB slower).
 BLOCK_BYTES = 256 * 1024
 # choice: word hashes kept across batches until this many distinct tokens (about 150 bytes
-# each); a worker meets the same tokens again, so most are normalised and hashed once.
+# each in the numpy path's dict, 60 in the compiled table); a worker meets the same tokens
+# again, so most are normalised and hashed once.
 CACHE_TOKENS = 200_000
 
 
@@ -80,6 +88,7 @@ class MinHasher:
         self.a = rng.integers(0, 1 << 32, size=k, dtype=np.uint32) | np.uint32(1)
         self.chunk = max(1, BLOCK_BYTES // (4 * k))
         self._tokens: dict[str, tuple[int, ...]] = {}
+        self._words = _minhash.WordCache(ascii_fold_table()) if self.compiled else None
 
     def shingles(self, text: str, cache: dict | None = None) -> np.ndarray:
         """Unique n-gram hashes of one text."""
@@ -116,6 +125,17 @@ class MinHasher:
                     np.minimum(row, minima, out=row)
         return out
 
+    def word_hashes(self, text: str) -> np.ndarray:
+        """shingles.word_hashes(text), through this hasher's token cache."""
+        if not self.compiled:
+            return word_hashes(text, self._tokens)
+        found = self._words.words(text)
+        if isinstance(found, list):  # tokens beyond ASCII: normalised by fold, then cached
+            new = list(set(found))
+            self._words.add(new, token_words(new))
+            found = self._words.words(text)
+        return np.frombuffer(found, dtype=np.uint64)
+
     def band_hashes(self, signatures: np.ndarray) -> np.ndarray:
         """(documents, bands) uint64: each band's rows hashed into one value."""
         p = self.params
@@ -128,17 +148,19 @@ class MinHasher:
 
     def band_keys(self, texts: Sequence[str]) -> list[list[bytes]]:
         """Per text, one key per band: 2-byte band index + 8-byte band hash (none if empty)."""
-        if len(self._tokens) > CACHE_TOKENS:
-            self._tokens.clear()
         if self.compiled:
+            if len(self._words) > CACHE_TOKENS:
+                self._words.clear()
             # n-grams, signature, band hashes and key bytes in one call per document.
             p = self.params
             return [
                 _minhash.band_keys(
-                    word_hashes(text, self._tokens), self.a, POSITIONS, p.ngram, p.bands, p.rows
+                    self.word_hashes(text), self.a, POSITIONS, p.ngram, p.bands, p.rows
                 )
                 for text in texts
             ]
+        if len(self._tokens) > CACHE_TOKENS:
+            self._tokens.clear()
         sets = [self.shingles(text, self._tokens) for text in texts]
         hashes = self.band_hashes(self.signatures(sets))
         return [

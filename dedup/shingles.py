@@ -65,6 +65,32 @@ def combine(columns: np.ndarray) -> np.ndarray:
     return mix64(acc)
 
 
+def token_words(tokens: list[str]) -> list[list[str]]:
+    """The normalised words of each raw (whitespace-free) token.
+
+    A token's words never depend on the tokens folded with it: no normalisation step looks
+    across a line break, and the regex split agrees with str.split on text it needs no regex
+    for (tests/dedup/test_shingles.py).
+    """
+    if not tokens:
+        return []
+    # One pass over all tokens, one per line (a line break survives `fold`).
+    folded = fold("\n".join(tokens))
+    # Whitespace splitting at C speed unless a script without spaces needs the regex.
+    split = split_words if has_unspaced(folded) else str.split
+    return list(map(split, folded.split("\n")))
+
+
+def ascii_fold_table() -> bytes:
+    """fold() of each ASCII character as one byte; 0xFF where it is not one ASCII character."""
+    table = bytearray(b"\xff" * 128)
+    for code in range(128):
+        folded = fold(chr(code))
+        if len(folded) == 1 and folded.isascii():
+            table[code] = ord(folded)
+    return bytes(table)
+
+
 def word_hashes(text: str, cache: dict | None = None) -> np.ndarray:
     """64-bit hashes of the normalised words of `text`, in order.
 
@@ -75,11 +101,7 @@ def word_hashes(text: str, cache: dict | None = None) -> np.ndarray:
     tokens = text.split()
     new = list(set(tokens).difference(cache))
     if new:
-        # One pass over all new tokens, one per line (a line break survives `fold`).
-        folded = fold("\n".join(new))
-        # Whitespace splitting at C speed unless a script without spaces needs the regex.
-        split = split_words if has_unspaced(folded) else str.split
-        words_of = list(map(split, folded.split("\n")))
+        words_of = token_words(new)
         hashes = {word: word_hash(word) for word in set(chain.from_iterable(words_of))}
         lookup = hashes.__getitem__
         cache.update(zip(new, (tuple(map(lookup, words)) for words in words_of), strict=True))

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import logging
 import os
 import shutil
 import sysconfig
+import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup import minhash
 from dedup.minhash import EMPTY, PRESETS, MinHasher, MinHashParams, band_key_bytes
-from dedup.shingles import POSITIONS, ngram_hashes, word_hashes
+from dedup.normalize import fold
+from dedup.shingles import POSITIONS, ascii_fold_table, ngram_hashes, word_hashes
 from tests.conftest import corpus_texts
 
 compiled = pytest.mark.skipif(minhash._minhash is None, reason="dedup._minhash not built")
@@ -103,6 +108,22 @@ def real_pages(corpus_dir) -> list[str]:
 
 
 @compiled
+def test_long_page_memory_is_linear_and_small():
+    # No (shingles x hashes) block: the word hashes (8 bytes), n-gram inputs (4) and the
+    # signature (36 KB). A block of 200,000 shingles x 9000 hashes would be 7 GB.
+    rng = np.random.default_rng(2)
+    vocabulary = [f"word{i}" for i in range(5000)]
+    text = " ".join(rng.choice(vocabulary, size=200_000))
+    hasher = MinHasher(PRESETS["refinedweb"])
+    tracemalloc.start()
+    keys = hasher.band_keys([text])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(keys[0]) == 450
+    assert peak < 200_000 * 40
+
+
+@compiled
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 def test_band_keys_of_real_pages_equal_the_reference(preset, real_pages):
     texts = list(real_pages)
@@ -139,6 +160,79 @@ def test_arrays_of_the_wrong_type_are_refused():
     words = word_hashes("one two three four five six")
     with pytest.raises(ValueError):
         minhash._minhash.band_keys(words.astype(np.uint32), hasher.a, POSITIONS, 5, 14, 8)
+
+
+@compiled
+def test_blake2b_equals_hashlib():
+    # Lengths around the 128-byte block: empty, one block, one byte more, several blocks.
+    rng = np.random.default_rng(0)
+    for n in [*range(300), 1000, 4096]:
+        data = rng.bytes(n)
+        expected = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+        assert minhash._minhash.blake2b_64(data) == expected, n
+
+
+# Tokens of ASCII (normalised in C) and of any character (normalised by fold in Python).
+TOKEN_TEXT = st.one_of(st.text(st.characters(max_codepoint=127), max_size=12), st.text(max_size=12))
+SPACES = st.sampled_from([" ", "\n", "\t", "\u3000", "\x1c", "\x85", "\u00a0", "\u2028"])
+
+
+@compiled
+@settings(max_examples=400, deadline=None)
+@given(st.lists(TOKEN_TEXT, max_size=12), SPACES)
+def test_word_hashes_equal_the_reference(pieces, space):
+    text = space.join(pieces)
+    hasher = MinHasher(PRESETS["fineweb"])  # a cold cache for each text
+    expected = word_hashes(text).tolist()
+    assert hasher.word_hashes(text).tolist() == expected
+    assert hasher.word_hashes(text).tolist() == expected  # again, from the cache
+
+
+@compiled
+def test_word_hashes_of_edge_tokens_equal_the_reference():
+    texts = [
+        "",
+        " \t\n ",
+        "!!! ... — «»",  # tokens without words
+        "x" * 1000 + " " + "A" * 129 + "," + "b" * 200,  # words over one blake2b block
+        "é" * 300,
+        "Σ ΣΣ aΣ Σa ΑΣ.",  # final sigma: lowercase depends on the neighbours
+        "cafe\u0301 İstanbul ǅ ß ﬁ Å Ω",  # decompositions, multi-character lowercase
+        "\x00\x01 \x7f \x1b[0m",  # control characters are kept
+        "東京タワー ไทย 한국어",  # scripts without spaces
+        "a\x1cb\x1dc\x1ed\x1fe a\u2028b\u00a0c\u3000d\x85e",  # whitespace beyond ASCII
+        "emoji 🙂🙂 𝔘𝔫𝔦",  # beyond the BMP
+    ]
+    hasher = MinHasher(PRESETS["fineweb"])
+    for text in texts + texts:  # cold, then warm
+        assert hasher.word_hashes(text).tolist() == word_hashes(text).tolist(), text
+
+
+@compiled
+def test_token_cache_grows_clears_and_gives_the_same_hashes():
+    hasher = MinHasher(PRESETS["fineweb"])
+    # 30,000 distinct tokens: the table doubles many times; every third is not ASCII.
+    text = " ".join(f"w{i}é" if i % 3 == 0 else f"W{i}," for i in range(30_000))
+    expected = word_hashes(text).tolist()
+    assert hasher.word_hashes(text).tolist() == expected
+    assert len(hasher._words) == 30_000
+    hasher._words.clear()
+    assert len(hasher._words) == 0
+    assert hasher.word_hashes(text).tolist() == expected
+
+
+@compiled
+def test_lone_surrogates_fail_as_in_the_reference():
+    text = "ok \ud800x ok"
+    with pytest.raises(UnicodeEncodeError):
+        word_hashes(text)
+    with pytest.raises(UnicodeEncodeError):
+        MinHasher(PRESETS["fineweb"]).word_hashes(text)
+
+
+def test_ascii_fold_table_is_fold():
+    table = ascii_fold_table()
+    assert all(fold(chr(c)) == chr(table[c]) for c in range(128))
 
 
 def c_compiler() -> str | None:
