@@ -427,10 +427,11 @@ simd(PyObject *module, PyObject *unused)
 
 /* shingles.word_hashes normalises each distinct whitespace-separated token once and looks the
  * text up token by token. Here the table is C: tokens are keyed by their code points, so a
- * known token costs a hash and a compare, with no Python object made. Tokens of ASCII
- * characters are normalised here too, through a table of dedup.normalize.fold per character
- * (for ASCII, fold maps each character to one character: lowercase, punctuation to a space);
- * any other token goes back to the caller, which normalises it with fold itself and adds it.
+ * known token costs a hash and a compare, with no Python object made. New tokens are
+ * normalised here too, through shingles.fold_table: fold of each character of the BMP alone,
+ * for the characters where that is exactly their part of fold of any token (its docstring
+ * says why); a token holding any other character goes back to the caller, which normalises
+ * it with fold itself and adds it.
  *
  * Layout: open addressing over 8-byte slots, and one arena of 32-bit words holding each entry
  * as [length][word count][code points...][word hashes, two 32-bit halves each...]. The key and
@@ -449,10 +450,21 @@ typedef struct {
     size_t used;
     uint32_t *arena; /* arena[0] is unused, so that entry 0 can mean "free" */
     size_t arena_len, arena_cap;
-    unsigned char fold[128]; /* fold of each ASCII character; NOT_FOLDED: leave to the caller */
+    Py_buffer fold_view, unspaced_view; /* held for the two tables below */
+    const uint64_t *fold;     /* per BMP character: up to 3 code points + 1, 21 bits each */
+    const uint8_t *unspaced;  /* bitset: characters split_words makes a word of their own */
 } WordCache;
 
-#define NOT_FOLDED 0xFF
+/* Scratch buffers of one normalisation, grown as needed. */
+typedef struct {
+    Py_UCS4 *folded;
+    uint64_t *hashes;
+    uint8_t *utf8;
+    size_t folded_cap, hashes_cap, utf8_cap;
+} Scratch;
+
+#define FOLD_CHARS 0x10000
+#define NOT_FOLDED (1ULL << 63) /* in the fold table: left to the caller */
 #define INITIAL_SLOTS 1024
 #define ENTRY_HEADER 2
 
@@ -580,26 +592,79 @@ insert(WordCache *self, uint64_t hash, int kind, const void *data, Py_ssize_t st
     return 0;
 }
 
-/* The word hashes of an ASCII token: fold each character, split on whitespace, hash each word.
- * `folded` has room for len bytes and `hashes` for len / 2 + 1 words. */
-static size_t
-ascii_words(const WordCache *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t len,
-            uint8_t *folded, uint64_t *hashes)
+static inline int
+is_unspaced(const WordCache *self, Py_UCS4 c)
 {
-    for (Py_ssize_t i = 0; i < len; i++)
-        folded[i] = self->fold[PyUnicode_READ(kind, data, start + i)];
-    size_t count = 0;
-    Py_ssize_t i = 0;
-    for (;;) {
-        while (i < len && Py_UNICODE_ISSPACE(folded[i]))
-            i++;
-        if (i == len)
-            return count;
-        Py_ssize_t word = i;
-        while (i < len && !Py_UNICODE_ISSPACE(folded[i]))
-            i++;
-        hashes[count++] = blake2b_64(folded + word, (size_t)(i - word));
+    return c < FOLD_CHARS && (self->unspaced[c >> 3] >> (c & 7)) & 1;
+}
+
+/* c as UTF-8 at out (c is never a surrogate: the fold table leaves those to the caller). */
+static inline size_t
+utf8_encode(Py_UCS4 c, uint8_t *out)
+{
+    if (c < 0x80) {
+        out[0] = (uint8_t)c;
+        return 1;
     }
+    if (c < 0x800) {
+        out[0] = (uint8_t)(0xC0 | c >> 6);
+        out[1] = (uint8_t)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        out[0] = (uint8_t)(0xE0 | c >> 12);
+        out[1] = (uint8_t)(0x80 | (c >> 6 & 0x3F));
+        out[2] = (uint8_t)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    out[0] = (uint8_t)(0xF0 | c >> 18);
+    out[1] = (uint8_t)(0x80 | (c >> 12 & 0x3F));
+    out[2] = (uint8_t)(0x80 | (c >> 6 & 0x3F));
+    out[3] = (uint8_t)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* The word hashes of a token into scratch->hashes, normalised through the fold table: fold each
+ * character, split the result as split_words does (on whitespace, and around each character of
+ * a script written without spaces), hash the UTF-8 of each word. Returns the number of words,
+ * or -1 (no error set) when the table leaves a character to the caller. */
+static Py_ssize_t
+fold_words(const WordCache *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t len,
+           Scratch *scratch)
+{
+    /* Each character folds to at most 3, each of at most 4 bytes; each is at most one word. */
+    size_t most = 3 * (size_t)len;
+    if (reserve((void **)&scratch->folded, &scratch->folded_cap, most, sizeof(Py_UCS4)) < 0 ||
+        reserve((void **)&scratch->hashes, &scratch->hashes_cap, most, sizeof(uint64_t)) < 0 ||
+        reserve((void **)&scratch->utf8, &scratch->utf8_cap, 4 * most, 1) < 0)
+        return -2;
+    Py_UCS4 *folded = scratch->folded;
+    size_t n = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, start + i);
+        uint64_t entry = c < FOLD_CHARS ? self->fold[c] : NOT_FOLDED;
+        if (entry & NOT_FOLDED)
+            return -1;
+        for (; entry; entry >>= 21)
+            folded[n++] = (Py_UCS4)(entry & 0x1FFFFF) - 1;
+    }
+    Py_ssize_t count = 0;
+    for (size_t i = 0; i < n;) {
+        if (Py_UNICODE_ISSPACE(folded[i])) {
+            i++;
+            continue;
+        }
+        size_t bytes = 0;
+        if (is_unspaced(self, folded[i])) {
+            bytes = utf8_encode(folded[i++], scratch->utf8);
+        }
+        else {
+            while (i < n && !Py_UNICODE_ISSPACE(folded[i]) && !is_unspaced(self, folded[i]))
+                bytes += utf8_encode(folded[i++], scratch->utf8 + bytes);
+        }
+        scratch->hashes[count++] = blake2b_64(scratch->utf8, bytes);
+    }
+    return count;
 }
 
 /* Forget every entry; the memory stays for the entries to come. */
@@ -616,36 +681,47 @@ WordCache_dealloc(WordCache *self)
 {
     PyMem_Free(self->slots);
     PyMem_Free(self->arena);
+    if (self->fold) {
+        PyBuffer_Release(&self->fold_view);
+        PyBuffer_Release(&self->unspaced_view);
+    }
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyObject *
 WordCache_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *names[] = {"ascii_fold", NULL};
-    Py_buffer fold;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*:WordCache", names, &fold))
+    static char *names[] = {"fold", "unspaced", NULL};
+    PyObject *fold_obj, *unspaced_obj;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:WordCache", names, &fold_obj,
+                                     &unspaced_obj))
         return NULL;
-    if (fold.len != 128) {
-        PyBuffer_Release(&fold);
-        PyErr_SetString(PyExc_ValueError, "ascii_fold must be 128 bytes");
-        return NULL;
-    }
     WordCache *self = (WordCache *)type->tp_alloc(type, 0);
-    if (self) {
-        memcpy(self->fold, fold.buf, 128);
-        self->capacity = INITIAL_SLOTS;
-        self->slots = PyMem_Calloc(self->capacity, sizeof *self->slots);
-        if (!self->slots || reserve((void **)&self->arena, &self->arena_cap, 1, 4) < 0) {
-            PyErr_NoMemory();
-            Py_CLEAR(self);
-        }
-        else {
-            reset(self);
-        }
+    if (!self)
+        return NULL;
+    if (get_array(fold_obj, &self->fold_view, 8, 0, "fold") < 0)
+        goto fail;
+    if (get_array(unspaced_obj, &self->unspaced_view, 1, 0, "unspaced") < 0) {
+        PyBuffer_Release(&self->fold_view);
+        goto fail;
     }
-    PyBuffer_Release(&fold);
+    self->fold = self->fold_view.buf;
+    self->unspaced = self->unspaced_view.buf;
+    if (self->fold_view.len != FOLD_CHARS * 8 || self->unspaced_view.len != FOLD_CHARS / 8) {
+        PyErr_SetString(PyExc_ValueError, "fold must have 65536 entries, unspaced 65536 bits");
+        goto fail;
+    }
+    self->capacity = INITIAL_SLOTS;
+    self->slots = PyMem_Calloc(self->capacity, sizeof *self->slots);
+    if (!self->slots || reserve((void **)&self->arena, &self->arena_cap, 1, 4) < 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    reset(self);
     return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
 }
 
 PyDoc_STRVAR(WordCache_words_doc,
@@ -663,9 +739,9 @@ WordCache_words(WordCache *self, PyObject *text)
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    uint64_t *out = NULL, *hashes = NULL;
-    uint8_t *folded = NULL;
-    size_t out_len = 0, out_cap = 0, folded_cap = 0, hashes_cap = 0;
+    uint64_t *out = NULL;
+    size_t out_len = 0, out_cap = 0;
+    Scratch scratch = {0};
     PyObject *missing = NULL, *result = NULL;
     Py_ssize_t i = 0;
     for (;;) {
@@ -675,13 +751,11 @@ WordCache_words(WordCache *self, PyObject *text)
             break;
         Py_ssize_t start = i;
         uint64_t hash = TOKEN_HASH_SEED;
-        int ascii = 1;
         for (; i < n; i++) {
             Py_UCS4 c = PyUnicode_READ(kind, data, i);
             if (Py_UNICODE_ISSPACE(c))
                 break;
             hash = token_hash_step(hash, c);
-            ascii &= c < 128 && self->fold[c] != NOT_FOLDED;
         }
         Py_ssize_t len = i - start;
         if (len > (Py_ssize_t)(UINT32_MAX / 2)) {
@@ -692,20 +766,18 @@ WordCache_words(WordCache *self, PyObject *text)
         size_t free_slot;
         uint32_t found = find_entry(self, hash, kind, data, start, len, &free_slot);
         const void *words;
-        size_t count;
+        Py_ssize_t count;
         if (found) {
             count = self->arena[found + 1];
             words = self->arena + found + ENTRY_HEADER + len;
         }
-        else if (ascii) {
-            /* Words are separated by spaces: at most len / 2 + 1 of them. */
-            if (reserve((void **)&folded, &folded_cap, (size_t)len, 1) < 0 ||
-                reserve((void **)&hashes, &hashes_cap, (size_t)len / 2 + 1, sizeof *hashes) < 0)
+        else if ((count = fold_words(self, kind, data, start, len, &scratch)) >= 0) {
+            if (insert(self, hash, kind, data, start, len, scratch.hashes, (size_t)count) < 0)
                 goto done;
-            count = ascii_words(self, kind, data, start, len, folded, hashes);
-            if (insert(self, hash, kind, data, start, len, hashes, count) < 0)
-                goto done;
-            words = hashes;
+            words = scratch.hashes;
+        }
+        else if (count == -2) {
+            goto done;
         }
         else {
             /* Normalised by the caller; keep looking for others, so one round trip does. */
@@ -720,10 +792,10 @@ WordCache_words(WordCache *self, PyObject *text)
         }
         if (missing || !count)
             continue;
-        if (reserve((void **)&out, &out_cap, out_len + count, sizeof *out) < 0)
+        if (reserve((void **)&out, &out_cap, out_len + (size_t)count, sizeof *out) < 0)
             goto done;
-        memcpy(out + out_len, words, count * sizeof *out);
-        out_len += count;
+        memcpy(out + out_len, words, (size_t)count * sizeof *out);
+        out_len += (size_t)count;
     }
     if (missing)
         result = Py_NewRef(missing);
@@ -732,8 +804,9 @@ WordCache_words(WordCache *self, PyObject *text)
 done:
     Py_XDECREF(missing);
     PyMem_Free(out);
-    PyMem_Free(hashes);
-    PyMem_Free(folded);
+    PyMem_Free(scratch.folded);
+    PyMem_Free(scratch.hashes);
+    PyMem_Free(scratch.utf8);
     return result;
 }
 
@@ -830,9 +903,9 @@ static PySequenceMethods WordCache_as_sequence = {
 static PyTypeObject WordCacheType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "dedup._minhash.WordCache",
-    .tp_doc = PyDoc_STR("WordCache(ascii_fold)\n--\n\n"
-                        "Raw token -> hashes of its normalised words; ascii_fold[c] is\n"
-                        "fold(chr(c)) for each ASCII code c, 0xFF to leave c to the caller."),
+    .tp_doc = PyDoc_STR("WordCache(fold, unspaced)\n--\n\n"
+                        "Raw token -> hashes of its normalised words; the two tables are\n"
+                        "shingles.fold_table()."),
     .tp_basicsize = sizeof(WordCache),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = WordCache_new,

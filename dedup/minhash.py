@@ -14,8 +14,8 @@ import numpy as np
 
 from dedup.shingles import (
     POSITIONS,
-    ascii_fold_table,
     combine,
+    fold_table,
     shingle_hashes,
     token_words,
     word_hashes,
@@ -88,7 +88,7 @@ class MinHasher:
         self.a = rng.integers(0, 1 << 32, size=k, dtype=np.uint32) | np.uint32(1)
         self.chunk = max(1, BLOCK_BYTES // (4 * k))
         self._tokens: dict[str, tuple[int, ...]] = {}
-        self._words = _minhash.WordCache(ascii_fold_table()) if self.compiled else None
+        self._words = _minhash.WordCache(*fold_table()) if self.compiled else None
 
     def shingles(self, text: str, cache: dict | None = None) -> np.ndarray:
         """Unique n-gram hashes of one text."""
@@ -130,7 +130,7 @@ class MinHasher:
         if not self.compiled:
             return word_hashes(text, self._tokens)
         found = self._words.words(text)
-        if isinstance(found, list):  # tokens beyond ASCII: normalised by fold, then cached
+        if isinstance(found, list):  # tokens the table cannot normalise: fold, then cache them
             new = list(set(found))
             self._words.add(new, token_words(new))
             found = self._words.words(text)
