@@ -357,7 +357,7 @@ band_keys(PyObject *module, PyObject *args)
     /* The reference's limits: combine takes at most 16 values, so n-grams of at most 16 words
      * and bands of at most 16 x 16 rows. (Band indices past 65535 wrap, as the reference's.) */
     if (npos < 16 || ngram < 1 || ngram > 16 || rows < 1 || rows > 256 || bands < 1 ||
-        a.len / 4 != bands * rows) {
+        a.len / 4 % rows || a.len / 4 / rows != bands) {
         PyErr_SetString(PyExc_ValueError, "parameters outside the compiled path's limits");
         goto done;
     }
@@ -584,7 +584,8 @@ insert(WordCache *self, uint64_t hash, int kind, const void *data, Py_ssize_t st
     entry[1] = (uint32_t)count;
     for (Py_ssize_t i = 0; i < len; i++)
         entry[ENTRY_HEADER + i] = PyUnicode_READ(kind, data, start + i);
-    memcpy(entry + ENTRY_HEADER + len, hashes, count * sizeof *hashes);
+    if (count) /* a token of punctuation only has no words, and maybe no buffer */
+        memcpy(entry + ENTRY_HEADER + len, hashes, count * sizeof *hashes);
     self->slots[free_slot].tag = (uint32_t)(hash >> 32);
     self->slots[free_slot].entry = (uint32_t)self->arena_len;
     self->arena_len += size;
