@@ -90,6 +90,16 @@ class MinHasher:
         self._tokens: dict[str, tuple[int, ...]] = {}
         self._words = _minhash.WordCache(*fold_table()) if self.compiled else None
 
+    def __getstate__(self) -> dict:
+        """Pickled without its token caches (the compiled one cannot be): a fresh one after."""
+        return {**self.__dict__, "_tokens": {}, "_words": None}
+
+    def __setstate__(self, state: dict) -> None:
+        """Restore, with an empty token cache."""
+        self.__dict__.update(state)
+        if self.compiled:
+            self._words = _minhash.WordCache(*fold_table())
+
     def shingles(self, text: str, cache: dict | None = None) -> np.ndarray:
         """Unique n-gram hashes of one text."""
         return shingle_hashes(text, self.params.ngram, cache)

@@ -6,6 +6,7 @@ import glob
 import hashlib
 import logging
 import os
+import pickle
 import shutil
 import sysconfig
 import tracemalloc
@@ -256,6 +257,17 @@ def test_fold_table_is_fold_of_each_character():
     # combining marks fold keeps, and characters that fold to more than 3.
     assert folded[ord("\u03a3")] >> 63 and folded[0xD800] >> 63 and folded[ord(" ")] >> 63
     assert (folded >> np.uint64(63)).sum() < 3000
+
+
+@compiled
+def test_a_pickled_hasher_gives_the_same_keys():
+    # Beam may pickle a DoFn holding a hasher; the token cache is rebuilt empty.
+    hasher = MinHasher(PRESETS["fineweb"])
+    text = "Grüße aus Köln, dem schönen Rheinland, sagt der Text hier"
+    keys = hasher.band_keys([text])
+    copy = pickle.loads(pickle.dumps(hasher))
+    assert copy.compiled and len(copy._words) == 0
+    assert copy.band_keys([text]) == keys
 
 
 def c_compiler() -> str | None:
