@@ -1,24 +1,47 @@
-"""MinHash signatures vectorised over a batch of documents, and their LSH band keys."""
+"""MinHash signatures vectorised over a batch of documents, and their LSH band keys.
+
+Two paths give the same values bit for bit: the compiled one (dedup/_minhash.c, built at
+install when a C compiler is there) and the numpy reference below, which runs without it.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from dedup.shingles import combine, shingle_hashes
+from dedup.shingles import (
+    POSITIONS,
+    combine,
+    fold_table,
+    shingle_hashes,
+    token_words,
+    word_hashes,
+)
+
+try:
+    from dedup import _minhash
+except ImportError:  # installed without a C compiler: the numpy path does the same work
+    _minhash = None
+
+log = logging.getLogger(__name__)
+
+# The path a MinHasher takes unless told otherwise, e.g. "compiled (avx512f)" or "numpy".
+BACKEND = f"compiled ({_minhash.simd()})" if _minhash is not None else "numpy"
 
 # Signature values are 32-bit, as datasketch's: two different minima tie with chance about
 # shingles / 2^32, and 32-bit lanes halve the memory traffic of the (shingles x hashes) block.
 EMPTY = np.uint32(0xFFFFFFFF)  # the signature value of an empty shingle set (matches none)
-# Bytes of the (shingle chunk x hashes) block computed at once: bounded memory on long pages
-# (a whole page at once would be shingles x 9000 x 4 bytes, gigabytes). Half of L2 measured
-# fastest (bench/bench_minhash.py: 128-512 KiB within noise, 1 MiB slower).
+# Bytes of the (shingle chunk x hashes) block the numpy path computes at once: bounded memory
+# on long pages (a whole page at once would be shingles x 9000 x 4 bytes, gigabytes). Half of
+# L2 measured fastest (bench/bench_minhash.py: 128-512 KiB within noise, 1 MiB slower).
 BLOCK_BYTES = 256 * 1024
 # choice: word hashes kept across batches until this many distinct tokens (about 150 bytes
-# each); a worker meets the same tokens again, so most are normalised and hashed once.
+# each in the numpy path's dict, 60 in the compiled table); a worker meets the same tokens
+# again, so most are normalised and hashed once.
 CACHE_TOKENS = 200_000
 
 
@@ -90,13 +113,30 @@ class MinHasher:
     hash function at once.
     """
 
-    def __init__(self, params: MinHashParams = PRESETS["refinedweb"]):
+    def __init__(self, params: MinHashParams = PRESETS["refinedweb"], compiled: bool | None = None):
+        """`compiled`: None takes the compiled path when it is built, False the numpy one."""
+        if compiled and _minhash is None:
+            raise RuntimeError("dedup._minhash is not built: reinstall with a C compiler")
         self.params = params
+        self.compiled = _minhash is not None if compiled is None else compiled
+        self.backend = BACKEND if self.compiled else "numpy"
+        _announce(self.backend)
         rng = np.random.default_rng(params.seed)
         k = params.num_perm
         self.a = rng.integers(0, 1 << 32, size=k, dtype=np.uint32) | np.uint32(1)
         self.chunk = max(1, BLOCK_BYTES // (4 * k))
         self._tokens: dict[str, tuple[int, ...]] = {}
+        self._words = _minhash.WordCache(*fold_table()) if self.compiled else None
+
+    def __getstate__(self) -> dict:
+        """Pickled without its token caches (the compiled one cannot be): a fresh one after."""
+        return {**self.__dict__, "_tokens": {}, "_words": None}
+
+    def __setstate__(self, state: dict) -> None:
+        """Restore, with an empty token cache."""
+        self.__dict__.update(state)
+        if self.compiled:
+            self._words = _minhash.WordCache(*fold_table())
 
     def shingles(self, text: str, cache: dict | None = None) -> np.ndarray:
         """Unique n-gram hashes of one text."""
@@ -112,6 +152,11 @@ class MinHasher:
         """(documents, num_perm) uint32 minima; an empty set gives EMPTY (it matches none)."""
         k = self.params.num_perm
         out = np.full((len(shingle_sets), k), EMPTY, dtype=np.uint32)
+        if self.compiled:
+            for row, values in zip(out, shingle_sets, strict=True):
+                if len(values):
+                    _minhash.signature(self.hash_input(values), self.a, row)
+            return out
         longest = max((len(s) for s in shingle_sets), default=0)
         block = np.empty((min(self.chunk, longest), k), dtype=np.uint32)
         minima = np.empty(k, dtype=np.uint32)
@@ -128,6 +173,17 @@ class MinHasher:
                     np.minimum(row, minima, out=row)
         return out
 
+    def word_hashes(self, text: str) -> np.ndarray:
+        """shingles.word_hashes(text), through this hasher's token cache."""
+        if not self.compiled:
+            return word_hashes(text, self._tokens)
+        found = self._words.words(text)
+        if isinstance(found, list):  # tokens the table cannot normalise: fold, then cache them
+            new = list(set(found))
+            self._words.add(new, token_words(new))
+            found = self._words.words(text)
+        return np.frombuffer(found, dtype=np.uint64)
+
     def band_hashes(self, signatures: np.ndarray) -> np.ndarray:
         """(documents, bands) uint64: each band's rows hashed into one value."""
         p = self.params
@@ -140,6 +196,20 @@ class MinHasher:
 
     def text_band_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(documents, bands) band hashes of the texts, and which texts have any shingle."""
+        p = self.params
+        if self.compiled:
+            if len(self._words) > CACHE_TOKENS:
+                self._words.clear()
+            hashes = np.empty((len(texts), p.bands), dtype=np.uint64)
+            has_shingles = np.empty(len(texts), dtype=bool)
+            for row, text in enumerate(texts):
+                words = self.word_hashes(text)
+                has_shingles[row] = len(words) > 0
+                # n-grams, signature and band hashes in one call per document.
+                _minhash.band_hashes(
+                    words, self.a, POSITIONS, p.ngram, p.bands, p.rows, hashes[row]
+                )
+            return hashes, has_shingles
         if len(self._tokens) > CACHE_TOKENS:
             self._tokens.clear()
         sets = [self.shingles(text, self._tokens) for text in texts]
@@ -153,6 +223,23 @@ class MinHasher:
             band_key_bytes(row) if has else []
             for row, has in zip(hashes, has_shingles, strict=True)
         ]
+
+
+_announced: set[str] = set()
+
+
+def _announce(backend: str) -> None:
+    """Log once per process which path MinHash takes (a failed build must not go unseen)."""
+    if backend in _announced:
+        return
+    _announced.add(backend)
+    if _minhash is None:
+        log.warning(
+            "MinHash: dedup._minhash is not built (no C compiler at install?); the numpy "
+            "path gives the same band keys, several times slower"
+        )
+    else:
+        log.info("MinHash: %s path", backend)
 
 
 _KEY = np.dtype([("band", ">u2"), ("hash", ">u8")])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import unicodedata
 from itertools import chain
 
 import numpy as np
@@ -12,7 +14,7 @@ from filters.text import has_unspaced, split_words
 
 MASK64 = (1 << 64) - 1
 # Odd 64-bit multipliers, one per n-gram position (digits of pi and e; any odd constants do).
-_POSITION = np.array(
+POSITIONS = np.array(
     [
         0x243F6A8885A308D3,
         0x13198A2E03707345,
@@ -54,15 +56,62 @@ def word_hash(word: str) -> int:
 def combine(columns: np.ndarray) -> np.ndarray:
     """Hash rows of 64-bit values (shape (..., n)) into one 64-bit value each."""
     n = columns.shape[-1]
-    if n > len(_POSITION):
-        raise ValueError(f"at most {len(_POSITION)} values per row, got {n}")
+    if n > len(POSITIONS):
+        raise ValueError(f"at most {len(POSITIONS)} values per row, got {n}")
     # One whole-column multiply-add per position: a sum over a short last axis is several
     # times slower in numpy.
-    acc = columns[..., 0] * _POSITION[0]
+    acc = columns[..., 0] * POSITIONS[0]
     with np.errstate(over="ignore"):
         for i in range(1, n):
-            acc += columns[..., i] * _POSITION[i]
+            acc += columns[..., i] * POSITIONS[i]
     return mix64(acc)
+
+
+def token_words(tokens: list[str]) -> list[list[str]]:
+    """The normalised words of each raw (whitespace-free) token.
+
+    A token's words never depend on the tokens folded with it: no normalisation step looks
+    across a line break, and the regex split agrees with str.split on text it needs no regex
+    for (tests/dedup/test_shingles.py).
+    """
+    if not tokens:
+        return []
+    # One pass over all tokens, one per line (a line break survives `fold`).
+    folded = fold("\n".join(tokens))
+    # Whitespace splitting at C speed unless a script without spaces needs the regex.
+    split = split_words if has_unspaced(folded) else str.split
+    return list(map(split, folded.split("\n")))
+
+
+@functools.cache
+def fold_table() -> tuple[np.ndarray, bytes]:
+    """Per character of the BMP, `fold` of it alone, where that is its part of `fold` of any token.
+
+    fold is NFD, then lower(), then a per-character table. NFD decomposes characters one by one
+    and then reorders each run of combining marks; lower() maps characters one by one except
+    the capital sigma, which looks at its neighbours. So fold of a token is the concatenation
+    of fold of its characters when no character decomposes to a capital sigma and every
+    combining mark of the decompositions is dropped (their order then does not matter).
+
+    Returns (folded, unspaced) for the compiled token cache: folded[c] packs up to 3 code
+    points + 1 in 21-bit fields (0: fold drops c), with the top bit set where c does not
+    qualify (and stays with fold in Python); unspaced is a bitset of the characters that
+    split_words makes a word of their own. About 0.1 s, once per process.
+    """
+    folded = np.full(0x10000, 1 << 63, dtype=np.uint64)
+    unspaced = np.zeros(0x10000, dtype=bool)
+    for code in range(0x10000):
+        char = chr(code)
+        unspaced[code] = has_unspaced(char)
+        if char.isspace() or unicodedata.category(char) == "Cs":  # never in a token; no UTF-8
+            continue
+        parts = unicodedata.normalize("NFD", char)
+        if "\u03a3" in parts or any(unicodedata.combining(p) and fold(p) for p in parts):
+            continue
+        out = fold(char)
+        if len(out) <= 3:
+            folded[code] = sum((ord(c) + 1) << (21 * i) for i, c in enumerate(out))
+    return folded, np.packbits(unspaced, bitorder="little").tobytes()
 
 
 def word_hashes(text: str, cache: dict | None = None) -> np.ndarray:
@@ -75,11 +124,7 @@ def word_hashes(text: str, cache: dict | None = None) -> np.ndarray:
     tokens = text.split()
     new = list(set(tokens).difference(cache))
     if new:
-        # One pass over all new tokens, one per line (a line break survives `fold`).
-        folded = fold("\n".join(new))
-        # Whitespace splitting at C speed unless a script without spaces needs the regex.
-        split = split_words if has_unspaced(folded) else str.split
-        words_of = list(map(split, folded.split("\n")))
+        words_of = token_words(new)
         hashes = {word: word_hash(word) for word in set(chain.from_iterable(words_of))}
         lookup = hashes.__getitem__
         cache.update(zip(new, (tuple(map(lookup, words)) for words in words_of), strict=True))

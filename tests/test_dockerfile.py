@@ -1,4 +1,5 @@
-"""The worker image's Dockerfile: base tag = installed Beam, the project installed, lint-clean."""
+"""The worker image's Dockerfile: base tag = installed Beam, the project installed (its compiled
+MinHash too), lint-clean."""
 
 from __future__ import annotations
 
@@ -34,15 +35,24 @@ def test_installs_the_project_and_keeps_the_beam_boot_entrypoint():
     runs = [args for op, args in ops if op == "RUN"]
     assert any(re.search(r"pip install .*\"/opt/macrodata\[fast\]\"", r) for r in runs)
     copied = " ".join(args for op, args in ops if op == "COPY")
-    for needed in ("pyproject.toml", "pipeline/", "filters/", "dedup/"):
+    for needed in ("pyproject.toml", "setup.py", "pipeline/", "filters/", "dedup/"):
         assert needed in copied
     assert ops[-1] == ("ENTRYPOINT", '["/opt/apache/beam/boot"]')
+
+
+def test_the_build_fails_without_the_compiled_minhash():
+    # Its build is optional for pip (installs without a compiler still work), not for the image.
+    ops = instructions()
+    installed = next(i for i, (op, args) in enumerate(ops) if op == "RUN" and "pip install" in args)
+    checks = [args for op, args in ops[installed + 1 :] if op == "RUN" and "python -I" in args]
+    assert any("from dedup import _minhash" in check for check in checks)
 
 
 def test_dockerignore_keeps_the_packages():
     with open(os.path.join(ROOT, ".dockerignore"), encoding="utf-8") as handle:
         ignored = {line.strip() for line in handle if line.strip() and line[0] != "#"}
-    assert {"pipeline", "filters", "dedup", "pyproject.toml", "README.md"}.isdisjoint(ignored)
+    kept = {"pipeline", "filters", "dedup", "pyproject.toml", "setup.py", "README.md"}
+    assert kept.isdisjoint(ignored)
     assert {".git", "tests"} <= ignored
 
 

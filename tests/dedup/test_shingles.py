@@ -1,8 +1,17 @@
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.normalize import normalize
-from dedup.shingles import jaccard, shingle_hashes, shingle_set, word_hash, word_hashes
+from dedup.shingles import (
+    jaccard,
+    shingle_hashes,
+    shingle_set,
+    token_words,
+    word_hash,
+    word_hashes,
+)
 from filters.text import split_words
 
 
@@ -53,3 +62,22 @@ def test_token_cache_on_accents_case_and_unspaced_scripts():
     text = "Café, CAFÉ! cafe\u0301 «naïve»—x 東京タワー ไทย e\u0301 \u0301a Σσς"
     assert word_hashes(text).tolist() == [word_hash(w) for w in split_words(normalize(text))]
     assert word_hashes(text)[:3].tolist() == [word_hash("cafe")] * 3
+
+
+def test_regex_and_str_split_agree_on_whitespace():
+    # What token_words relies on: splitting with the regex (batches holding an unspaced
+    # script) and with str.split (the others) give the same words on a token needing neither.
+    characters = list(map(chr, range(0x110000)))
+    assert [c for c in characters if re.match(r"\s", c)] == [c for c in characters if c.isspace()]
+
+
+WHITESPACE_FREE = st.text(min_size=1, max_size=10).map(
+    lambda t: "".join(c for c in t if not c.isspace()) or "x"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WHITESPACE_FREE, max_size=12))
+def test_token_words_do_not_depend_on_the_batch(tokens):
+    # The token caches normalise whichever tokens are new together; each must get its own words.
+    assert token_words(tokens) == [token_words([token])[0] for token in tokens]
