@@ -27,6 +27,9 @@ class Document:
     language_score: float = 0.0
     crawl_date: str = ""
     html: str | None = None
+    # The page is incomplete: the file was cut or damaged, the crawler cut it (WARC-Truncated),
+    # or the reader did (read.max_payload_bytes).
+    truncated: bool = False
     # Token ids of `text` (EOS included), set by the tokenize stage.
     input_ids: list[int] | None = None
     signals: dict[str, float] = field(default_factory=dict)
