@@ -136,7 +136,7 @@ class ReadWarcFile(_Counting):
                 counts[("read", "records")] += 1
                 if outcome.document is not None:
                     counts[("stage", READ_STAGE, "out")] += 1
-                    if outcome.truncated:
+                    if outcome.capped:
                         counts[("limit", READ_STAGE, "payload_bytes")] += 1
                     yield outcome.document
                     continue

@@ -1,15 +1,19 @@
-"""Write a corpus of damaged WARC files, each damage between good records.
+"""Write a corpus of damaged and unusual archives, each damage between good records.
 
     python tests/hostile/make_corpus.py DIR [--huge]
 
-`--huge` adds the 40 MB page and the record that inflates to 1 GiB (both written streaming).
-`build(DIR)` returns a `Corpus` naming every good record, every damage and the clean twin
-(`clean/clean.warc.gz`: the same good records, undamaged) that tests compare against.
+Besides damaged WARC files it holds the other shapes crawlers write: ARC files (plain and one
+gzip member per record), a WARC gzipped as one stream and lz4-compressed WARC. `--huge` adds
+the 40 MB page and the record that inflates to 1 GiB (both written streaming). `build(DIR)`
+returns a `Corpus` naming every good record, every damage and the clean twins
+(`clean/clean.warc.gz` and `clean/clean.arc`: the same good records, undamaged) that tests
+compare against.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import random
 import uuid
@@ -93,6 +97,12 @@ class Corpus:
     legacy: dict[str, str] = field(default_factory=dict)  # record id -> expected readable text
     damages: list[Damage] = field(default_factory=list)
     clean: str = ""
+    clean_arc: str = ""
+
+    @property
+    def clean_files(self) -> list[str]:
+        """The clean twins: every good record once, undamaged."""
+        return [self.clean, self.clean_arc]
 
 
 def record_id(n: int) -> str:
@@ -178,6 +188,42 @@ def gz(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
+def lz4_frame(data: bytes) -> bytes:
+    """One lz4 frame (the `lz4` package is a test dependency)."""
+    import lz4.frame
+
+    return lz4.frame.compress(data)
+
+
+def arc_date(n: int) -> str:
+    """Record `n`'s capture time as an ARC header line writes it (14 digits)."""
+    return "".join(
+        ch for ch in DATE.format(day=1 + n % 28, hour=n % 24, minute=n % 60) if ch.isdigit()
+    )
+
+
+def arc_url(n: int) -> str:
+    """Record `n`'s URL in an ARC file (distinct from the WARC records' URLs)."""
+    return f"http://archive-{n % 3}.example.net/page/{n}.html"
+
+
+def arc_filedesc(name: str, n: int) -> bytes:
+    """The version-1 file header record an ARC file starts with."""
+    block = b"1 0 make_corpus\nURL IP-address Archive-date Content-type Archive-length\n"
+    line = f"filedesc://{name} 0.0.0.0 {arc_date(n)} text/plain {len(block)}\n"
+    return line.encode("ascii") + block + b"\n"
+
+
+def arc_record(
+    n: int, body: bytes, content_type: str = "text/html", status: str = "200 OK", length_delta=0
+) -> bytes:
+    """One version-1 ARC record: URL, IP, date, type and length, then the HTTP response."""
+    block = http_head(content_type, status).replace(b"HTTP/1.1", b"HTTP/1.0") + body
+    mime = content_type.split(";")[0]
+    line = f"{arc_url(n)} 192.0.2.{1 + n % 250} {arc_date(n)} {mime} {len(block) + length_delta}\n"
+    return line.encode("ascii") + block + b"\n"
+
+
 class Writer:
     """Numbers records and remembers which are good."""
 
@@ -185,6 +231,7 @@ class Writer:
         self.corpus = corpus
         self.n = start
         self.clean_records: list[bytes] = []
+        self.clean_arc: list[bytes] = []
 
     def next_id(self) -> int:
         self.n += 1
@@ -205,6 +252,22 @@ class Writer:
     def good_plain(self, count: int = 2) -> bytes:
         """Good records, uncompressed."""
         return b"".join(gzip_member_text(self.good(1)) for _ in range(count))
+
+    def good_records(self, count: int = 2) -> list[bytes]:
+        """Good records, uncompressed, one item each (to compress as the caller chooses)."""
+        return [gzip_member_text(self.good(1)) for _ in range(count)]
+
+    def good_arc(self, count: int = 2) -> list[bytes]:
+        """Good ARC records, uncompressed, one item each."""
+        out = []
+        for _ in range(count):
+            n = self.next_id()
+            paragraphs = prose(n)
+            data = arc_record(n, html_page(f"Archive {n}", paragraphs).encode("utf-8"))
+            self.corpus.good[f"arc:{n}"] = "\n".join(paragraphs)
+            self.clean_arc.append(data)
+            out.append(data)
+        return out
 
 
 def gzip_member_text(member: bytes) -> bytes:
@@ -375,6 +438,27 @@ def build(directory: str, huge: bool = False, seed: int = 8) -> Corpus:
         w.clean_records.append(record(n, html_page(f"Newsletter {n}", paragraphs).encode()))
     _write(corpus, "encodings.warc.gz", [w.good(), *legacy, w.good()])
 
+    # Other archive shapes, found by content whatever the name says. ARC version 1, plain and
+    # one gzip member per record, with a page that is not HTML and one that is not there.
+    other = [
+        arc_record(w.next_id(), b"\x89PNG\r\n", "image/png"),
+        arc_record(w.next_id(), b"<p>gone</p>", status="404 Not Found"),
+    ]
+    arc = [arc_filedesc("arc_plain.arc", w.next_id()), *w.good_arc(), *other, *w.good_arc(1)]
+    _write(corpus, "arc_plain.arc", arc)
+    arc = [arc_filedesc("arc_members.arc.gz", w.next_id()), *w.good_arc(3)]
+    _write(corpus, "arc_members.arc.gz", [gz(r) for r in arc])
+    # `gzip file.warc`: one gzip stream, not one member per record; here without the .gz name.
+    stream = gzip.compress(warcinfo(w.next_id()) + b"".join(w.good_records(3)), mtime=0)
+    _write(corpus, "gzip_stream.warc", stream)
+    # lz4: one frame per record (as FastWARC writes), and one frame for the whole file.
+    frames = [lz4_frame(warcinfo(w.next_id())), *map(lz4_frame, w.good_records(3))]
+    _write(corpus, "frames.warc.lz4", frames)
+    _write(corpus, "lz4_stream.warc.gz", lz4_frame(b"".join(w.good_records(2))))
+    # A compression the reader does not read: one file error, not a crash.
+    _write(corpus, "zstd.warc.zst", b"\x28\xb5\x2f\xfd" + rng.randbytes(2000))
+    damage("zstd.warc.zst", "zstd-compressed file", "file")
+
     if huge:
         n = w.next_id()
         lead = b"<html><body><article><h1>A very long page</h1>"
@@ -407,6 +491,11 @@ def build(directory: str, huge: bool = False, seed: int = 8) -> Corpus:
         for data in w.clean_records:
             handle.write(gz(data))
     corpus.clean = clean
+    corpus.clean_arc = os.path.join(directory, "clean", "clean.arc")
+    with open(corpus.clean_arc, "wb") as handle:
+        handle.write(arc_filedesc("clean.arc", 0))
+        for data in w.clean_arc:
+            handle.write(data)
     return corpus
 
 

@@ -21,7 +21,8 @@ DEDUP_STAGES = ",".join(
 )
 
 
-def run(inputs: list[str], output: str) -> tuple[dict, dict[str, str]]:
+def run(inputs: list[str], output: str) -> tuple[dict, dict[str, str], set[str]]:
+    """stats.json, {id: text} and the ids of documents flagged truncated."""
     args = ["run", "--output", output, "--languages", "all", "--overwrite", "--skip", DEDUP_STAGES]
     for pattern in inputs:
         args += ["--input", pattern]
@@ -29,29 +30,32 @@ def run(inputs: list[str], output: str) -> tuple[dict, dict[str, str]]:
     with open(os.path.join(output, "stats.json")) as handle:
         stats = json.load(handle)
     table = pq.read_table(os.path.join(output, "data")).to_pydict()
-    return stats, dict(zip(table["id"], table["text"], strict=True))
+    flagged = {i for i, cut in zip(table["id"], table["truncated"], strict=True) if cut}
+    return stats, dict(zip(table["id"], table["text"], strict=True)), flagged
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("e2e")
     corpus = make_corpus.build(str(base / "corpus"))
-    damaged = run([os.path.join(corpus.directory, "*.warc*")], str(base / "damaged"))
-    clean = run([corpus.clean], str(base / "clean"))
+    patterns = [os.path.join(corpus.directory, p) for p in ("*.warc*", "*.arc*")]
+    damaged = run(patterns, str(base / "damaged"))
+    clean = run(corpus.clean_files, str(base / "clean"))
     return corpus, damaged, clean, str(base / "damaged")
 
 
 def test_every_good_record_comes_out(runs):
-    corpus, (_, damaged), (_, clean), _ = runs
+    corpus, (_, damaged, _), (_, clean, flagged), _ = runs
     assert len(clean) == len(corpus.good)
     assert set(damaged) == set(clean)
+    assert not flagged
     for doc_id, text in clean.items():
         # Invalid UTF-8 bytes become other characters; everything else is identical.
         assert difflib.SequenceMatcher(None, damaged[doc_id], text).ratio() > 0.98, doc_id
 
 
 def test_legacy_encodings_come_out_readable(runs):
-    corpus, (_, damaged), (_, clean), _ = runs
+    corpus, (_, damaged, _), (_, clean, _), _ = runs
     assert len(corpus.legacy) == 9
     for record_id, special in corpus.legacy.items():
         opening = corpus.good[record_id].split("\n")[0]
@@ -62,22 +66,22 @@ def test_legacy_encodings_come_out_readable(runs):
 
 
 def test_funnel_reconciles_and_counts_every_record(runs):
-    _, (stats, _), _, _ = runs
+    _, (stats, _, _), _, _ = runs
     check_funnel(stats)
     read = stats["stages"][0]
     assert read["in"] == stats["read"]["records"]
     assert set(read["dropped"]) == set(READ_REASONS)
-    assert stats["read"]["files_failed"] == 3
+    assert stats["read"]["files_failed"] == 4
 
 
 def test_errors_explain_every_damaged_record_and_file(runs):
-    corpus, (stats, _), _, output = runs
+    corpus, (stats, _, _), _, output = runs
     with open(os.path.join(output, "errors", "errors.jsonl")) as handle:
         errors = [json.loads(line) for line in handle]
     expected = sorted(
         (d.file, d.expect) for d in corpus.damages if d.expect in READ_REASONS or d.expect == "file"
     )
-    file_reasons = ("empty_file", "not_warc")
+    file_reasons = ("empty_file", "not_warc", "unsupported_compression")
     found = sorted(
         (e["source"], "file" if e["reason"] in file_reasons else e["reason"]) for e in errors
     )
