@@ -40,6 +40,8 @@ TRUNCATED = "truncated_record"  # the file or gzip member ends inside the record
 LENGTH_MISMATCH = "content_length_mismatch"  # the declared length disagrees with the framing
 DAMAGE_REASONS = (UNREADABLE, CORRUPT_GZIP, CORRUPT_LZ4, TRUNCATED, LENGTH_MISMATCH)
 READ_REASONS = (NOT_RESPONSE, NOT_HTTP_200, NOT_HTML, BAD_URI, BINARY, *DAMAGE_REASONS)
+# Damage a record's page survives: the document is kept, flagged truncated, and reported.
+KEPT_DAMAGE = (TRUNCATED, LENGTH_MISMATCH)
 # Whole files with no record: one errors/ entry each, not records (nothing was read).
 EMPTY_FILE = "empty_file"
 NOT_WARC = "not_warc"
@@ -93,6 +95,10 @@ class Outcome:
     offset: int = -1
     # The reader cut the payload at read.max_payload_bytes.
     capped: bool = False
+    # The document was kept despite this damage (a KEPT_DAMAGE reason; `detail` says how).
+    damage: str = ""
+    # The record's WARC-Truncated value: the crawler cut the payload.
+    warc_truncated: str = ""
     # Where reading resumes (by resync) after this record; None: the next record follows.
     resume: int | None = None
     # The whole file failed (empty, not an archive, unsupported compression): no record read.
@@ -180,8 +186,9 @@ def iter_warc(
 
     The first bytes say what the file is (gzip, lz4, plain; WARC or ARC). warcio parses the
     records; after a damaged record, or one cut at the payload cap, reading resumes at the next
-    record start found in the bytes (`resync`). A file with no record at all yields one
-    file-level Outcome.
+    record start found in the bytes (`resync`), and a damaged record whose HTTP headers and
+    some HTML are there still yields its page, flagged (`_salvage`). A file with no record at
+    all yields one file-level Outcome.
     """
     head = stream.read(_SNIFF_BYTES)
     if not head:
@@ -254,6 +261,9 @@ def _records(archive: _Archive) -> Iterator[Outcome]:
                 stream_failure_reported = True
             elif outcome.reason in DAMAGE_REASONS:
                 outcome = _after_damage(archive, outcome, first)
+                if outcome.reason == _ONE_STREAM:
+                    yield from _records(archive.inflated_from(outcome.offset, compressed.GZIP))
+                    return
                 if outcome.file_level:
                     yield outcome
                     return
@@ -276,9 +286,12 @@ def _stream_failure(inflated: compressed.Inflated, offset: int) -> Outcome:
 
 
 def _after_damage(archive: _Archive, outcome: Outcome, first: bool) -> Outcome:
-    """The damage, or a file-level error when the file does not start with a record."""
+    """A damaged record's page when it can be saved; else the damage, or a file-level error."""
     stream = archive.stream
     members = archive.inflated is None
+    if _starts_record(stream, outcome.offset, archive.fmt, members):
+        saved = _salvage(archive, outcome)
+        return outcome if saved is None else saved
     if first and archive.base == 0 and outcome.offset == 0 and outcome.reason == UNREADABLE:
         # The file does not start with a record: find the first one, if any.
         found = resync(stream, 1, archive.fmt, members)
@@ -405,6 +418,101 @@ def _last_member_holds_only(stream: BinaryIO, record, declared: int) -> bool:
         return int.from_bytes(stream.read(4), "little") == size % (1 << 32)
     except (OSError, ValueError):
         return False
+
+
+def _salvage(archive: _Archive, outcome: Outcome) -> Outcome | None:
+    """The page of a damaged record whose HTTP headers and some HTML are there, else None.
+
+    The record's true end comes from the framing instead of its length: the end of its gzip
+    member, the next record start, or the end of the file. The record is parsed again with its
+    length corrected, so its page is read exactly as an undamaged one would be.
+    """
+    stream, start = archive.stream, outcome.offset
+    bound = archive.limits.max_payload_bytes + _HEADROOM
+    stream.seek(start)
+    member = archive.inflated is None and stream.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC
+    if member:
+        resume = resync(stream, start + 1, archive.fmt, True)
+        try:
+            data, framed = compressed.inflate_member(stream, start, resume, bound)
+        except zlib.error:
+            return None  # corrupt: what inflates before the error may already be wrong
+        if _record_start(archive.fmt).search(data) is not None:
+            return Outcome(reason=_ONE_STREAM, offset=start)
+    else:
+        stream.seek(start)
+        data = stream.read(bound)
+        found = _record_start(archive.fmt).search(data)
+        framed = found is not None
+        if framed:
+            data, resume = data[: found.start() + 1], start + found.start() + 1
+        elif len(data) < bound:
+            resume = None  # the end of the file
+        else:
+            resume = start + len(data) - _SCAN_OVERLAP  # longer than the bound: resync on
+    fixed = _with_true_length(data)
+    if fixed is None:
+        return None
+    record_bytes, declared, actual = fixed
+    try:
+        records = _ArchiveIterator(io.BytesIO(record_bytes), archive.fmt)
+        saved = _outcome(next(iter(records)), archive.source, archive.limits)
+    except Exception:
+        return None
+    if saved.document is None or not saved.document.html.strip():
+        return None
+    if framed:
+        # The member's end or the next record shows where the record really ends.
+        reason = LENGTH_MISMATCH
+    elif member or declared is None or actual < declared:
+        reason = TRUNCATED  # the data stops before the record's end
+    else:
+        reason = LENGTH_MISMATCH  # the record runs on to the end of the file
+    if actual == declared:
+        reason = outcome.reason  # the length was right: some other damage
+    detail = f"{outcome.detail}; the page is kept from the {actual} bytes there"
+    return replace(
+        saved,
+        document=saved.document.replace(truncated=True),
+        offset=start,
+        damage=reason,
+        detail=detail[:500],
+        resume=resume,
+    )
+
+
+_WARC_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*([^\r\n]*)")
+
+
+def _with_true_length(data: bytes) -> tuple[bytes, int | None, int] | None:
+    """The record in `data` with its length set to the block it holds, the length it
+    declared, and the block's; None when `data` does not hold a whole header."""
+    warc = data.startswith(b"WARC/")
+    if warc:
+        end = _WARC_HEADER_END.search(data, 0, _HEADROOM)
+        split = -1 if end is None else end.end()
+        separator = b"\r\n\r\n"
+    else:  # ARC: one header line; the file header record has no page to save
+        newline = data.find(b"\n", 0, _HEADROOM)
+        split = -1 if newline < 0 or data.startswith(b"filedesc:") else newline + 1
+        separator = b"\n"
+    if split < 0:
+        return None
+    header, block = data[:split], data[split:].removesuffix(separator)
+    if warc:
+        length = _CONTENT_LENGTH.search(header)
+        if length is None:
+            return None
+        declared = length.group(1).strip()
+        header = header[: length.start(1)] + b"%d" % len(block) + header[length.end(1) :]
+    else:
+        parts = header.rstrip().rsplit(b" ", 1)
+        if len(parts) != 2:
+            return None
+        declared = parts[1]
+        header = parts[0] + b" %d\n" % len(block)
+    return header + block, int(declared) if declared.isdigit() else None, len(block)
 
 
 def _format_of(head: bytes) -> str | None:
@@ -595,12 +703,15 @@ def _outcome(record, source: str, limits: ReadLimits) -> Outcome:
         return Outcome(reason=BINARY, detail=f"{content_type[:60]}: {payload[:16]!r}")
     crawl_date = headers.get_header("WARC-Date") or ""
     record_id = headers.get_header("WARC-Record-ID") or f"{source}:{url}:{crawl_date}"
+    # CommonCrawl cuts payloads at 1 MiB and says so; an empty value still means cut.
+    cut = headers.get_header("WARC-Truncated")
+    cut = "" if cut is None else (cut.strip() or "unspecified")
     document = Document(
         id=document_id(crawl_date, record_id),
         url=url,
         source=source,
         crawl_date=crawl_date,
         html=html,
-        truncated=capped,
+        truncated=capped or bool(cut),
     )
-    return Outcome(document=document, capped=capped)
+    return Outcome(document=document, capped=capped, warc_truncated=cut)

@@ -138,9 +138,20 @@ class ReadWarcFile(_Counting):
                     counts[("stage", READ_STAGE, "out")] += 1
                     if outcome.capped:
                         counts[("limit", READ_STAGE, "payload_bytes")] += 1
+                    if outcome.document.truncated:
+                        counts[("read", "truncated")] += 1
+                    if outcome.warc_truncated:
+                        counts[("read", "warc_truncated")] += 1
+                    if outcome.damage:
+                        counts[("read", f"damaged_kept.{outcome.damage}")] += 1
+                        error = _error(path, outcome.offset, outcome.damage, outcome.detail)
+                        kept = {"kept": True, "id": outcome.document.id}
+                        yield TaggedOutput(ERRORS, {**error, **kept})
                     yield outcome.document
                     continue
                 counts[("stage", READ_STAGE, "dropped", outcome.reason)] += 1
+                if outcome.reason in DAMAGE_REASONS:
+                    counts[("read", f"damaged_dropped.{outcome.reason}")] += 1
                 if outcome.reason in REPORTED_REASONS:
                     yield TaggedOutput(
                         ERRORS, _error(path, outcome.offset, outcome.reason, outcome.detail)

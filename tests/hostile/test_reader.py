@@ -32,15 +32,19 @@ def outcomes(path: str, limits: ReadLimits | None = None):
 
 def test_every_damage_is_reported_at_its_file(corpus):
     expected = Counter(
-        (d.file, d.expect) for d in corpus.damages if d.expect in READ_REASONS or d.expect == "file"
+        (d.file, d.expect, d.kept)
+        for d in corpus.damages
+        if d.expect in READ_REASONS or d.expect == "file"
     )
     found = Counter()
     for path in corpus.files:
         for outcome in outcomes(path):
             if outcome.file_level:
-                found[(path, "file")] += 1
+                found[(path, "file", False)] += 1
+            elif outcome.damage:
+                found[(path, outcome.damage, True)] += 1
             elif outcome.reason in expected_reasons(corpus):
-                found[(path, outcome.reason)] += 1
+                found[(path, outcome.reason, False)] += 1
     assert found == expected
 
 
@@ -68,6 +72,24 @@ def test_good_records_all_come_out_as_documents(corpus):
     assert len(clean) == len(corpus.good)
     assert set(clean) <= set(found)
     assert not any(doc.truncated for doc in clean.values())
+
+
+def test_kept_damage_is_flagged_and_the_page_is_there(corpus):
+    clean = clean_documents(corpus)
+    kept = [o for path in corpus.files for o in outcomes(path) if o.document and o.damage]
+    assert len(kept) == sum(d.kept for d in corpus.damages)
+    for outcome in kept:
+        page, whole = outcome.document.html, clean[outcome.document.id].html
+        assert outcome.document.truncated and outcome.detail
+        # A clipped page is the start of the whole one; a page behind a lying length is whole.
+        assert page == whole or (whole.startswith(page) and len(page) > len(whole) // 3), page
+
+
+def test_records_the_crawler_cut_are_flagged(corpus):
+    path = os.path.join(corpus.directory, "warc_truncated.warc.gz")
+    flagged = [o for o in outcomes(path) if o.warc_truncated]
+    assert [o.warc_truncated for o in flagged] == ["length"]
+    assert flagged[0].document.truncated and not flagged[0].damage
 
 
 def test_offsets_point_at_the_damage(corpus):
@@ -152,6 +174,7 @@ def test_mutated_streams_never_raise_and_count_every_record(data):
     for outcome in records:
         assert outcome.document is not None or outcome.reason in READ_REASONS
         assert 0 <= outcome.offset < end
+        assert not outcome.damage or outcome.document.truncated
     # Each record is counted once: offsets strictly increase.
     offsets = [o.offset for o in records]
     assert offsets == sorted(set(offsets))

@@ -12,6 +12,7 @@ from pipeline import compressed
 from pipeline.warc import (
     CORRUPT_GZIP,
     CORRUPT_LZ4,
+    LENGTH_MISMATCH,
     NOT_HTML,
     NOT_HTTP_200,
     NOT_RESPONSE,
@@ -214,15 +215,103 @@ def test_lz4_without_its_package_is_a_file_error(monkeypatch):
     assert only.file_level and only.reason == UNSUPPORTED and "macrodata[lz4]" in only.detail
 
 
+CLIPPED = RECORDS[0] + RECORDS[1][:-400]
+SHORT_PARTS = [RECORDS[0], mc.record(2, _page(2), length_delta=-300), RECORDS[2]]
+CHUNKED_PARTS = [RECORDS[0], mc.chunked_record(2, _page(2)), RECORDS[2]]
+SHORT = b"".join(SHORT_PARTS)
+LONG = RECORDS[0] + mc.record(2, _page(2), length_delta=+40) + RECORDS[2]
+CHUNKED = b"".join(CHUNKED_PARTS)
+
+
+@pytest.mark.parametrize(
+    "data, damage, whole, count",
+    [
+        pytest.param(CLIPPED, TRUNCATED, False, 2, id="plain clipped"),
+        pytest.param(
+            mc.gz(RECORDS[0]) + mc.gz(RECORDS[1])[:-150], TRUNCATED, False, 2, id="gz clipped"
+        ),
+        pytest.param(
+            gzip.compress(RECORDS[0] + RECORDS[1])[:-150], TRUNCATED, False, 2, id="stream clipped"
+        ),
+        pytest.param(
+            mc.gz(RECORDS[0]) + mc.gz(RECORDS[1])[:-150] + mc.gz(RECORDS[2]),
+            TRUNCATED,
+            False,
+            3,
+            id="gz member cut, more after",
+        ),
+        pytest.param(SHORT, LENGTH_MISMATCH, True, 3, id="plain too short"),
+        pytest.param(LONG, LENGTH_MISMATCH, True, 3, id="plain too long"),
+        pytest.param(CHUNKED, LENGTH_MISMATCH, True, 3, id="plain chunked"),
+        pytest.param(
+            b"".join(map(mc.gz, SHORT_PARTS)), LENGTH_MISMATCH, True, 3, id="gz too short"
+        ),
+        pytest.param(
+            b"".join(map(mc.gz, CHUNKED_PARTS)), LENGTH_MISMATCH, True, 3, id="gz chunked"
+        ),
+        pytest.param(gzip.compress(SHORT), LENGTH_MISMATCH, True, 3, id="stream too short"),
+        pytest.param(gzip.compress(LONG), LENGTH_MISMATCH, True, 3, id="stream too long"),
+        pytest.param(mc.lz4_frame(CHUNKED), LENGTH_MISMATCH, True, 3, id="lz4 chunked"),
+        pytest.param(
+            mc.arc_filedesc("t.arc", 0) + ARC_RECORDS[0] + ARC_RECORDS[1][:-300],
+            TRUNCATED,
+            False,
+            2,
+            id="ARC clipped",
+        ),
+        pytest.param(
+            ARC_RECORDS[0] + mc.arc_record(2, _page(2), length_delta=-200) + ARC_RECORDS[2],
+            LENGTH_MISMATCH,
+            True,
+            3,
+            id="ARC too short",
+        ),
+    ],
+)
+def test_damaged_records_keep_their_page_flagged(data, damage, whole, count):
+    outcomes = read(data)
+    kept = [o for o in outcomes if o.damage]
+    assert len(kept) == 1 and kept[0].damage == damage and kept[0].detail
+    doc = kept[0].document
+    assert doc.truncated and "Page 2" in doc.html
+    assert doc.html.endswith("</html>") == whole
+    # The same record undamaged has the same id; the records after it are still read.
+    undamaged = {o.document.id: o.document for o in read(PLAIN) + read(ARC_FILE) if o.document}
+    assert doc.id in undamaged and undamaged[doc.id].html.startswith(doc.html)
+    assert {o.reason for o in outcomes} <= {"", NOT_RESPONSE}
+    assert len(pages(outcomes)) == count
+
+
+WHOLE = mc.record(2, _page(2))
+
+
 @pytest.mark.parametrize(
     "data",
     [
-        pytest.param(RECORDS[0] + RECORDS[1][:200], id="plain"),
-        pytest.param(mc.gz(RECORDS[0]) + mc.gz(RECORDS[1][:200]), id="gz"),
+        pytest.param(RECORDS[0] + WHOLE[:200], id="cut inside the WARC headers"),
+        pytest.param(
+            RECORDS[0] + WHOLE[: WHOLE.index(b"Content-Type: text/html")],
+            id="cut inside the HTTP headers",
+        ),
+        pytest.param(RECORDS[0] + WHOLE[: WHOLE.index(b"<!DOCTYPE")], id="no HTML"),
+        pytest.param(RECORDS[0] + mc.record(2, _page(2), "image/png")[:-200], id="not HTML"),
+        pytest.param(mc.gz(RECORDS[0]) + mc.gz(WHOLE[:200]), id="gz cut inside the WARC headers"),
     ],
 )
-def test_a_record_cut_inside_its_headers_is_counted(data):
-    assert [o.reason for o in read(data)] == ["", TRUNCATED]
+def test_damaged_records_without_a_page_are_dropped(data):
+    outcomes = read(data)
+    assert [o.reason for o in outcomes] == ["", TRUNCATED]
+    assert not outcomes[1].damage and outcomes[1].document is None
+
+
+def test_records_the_crawler_cut_are_kept_and_flagged():
+    page = _page(2)
+    cut = mc.warc_truncated_record(2, page, 500)
+    empty = cut.replace(b"WARC-Truncated: length", b"WARC-Truncated: ")
+    for data, value in ((cut, "length"), (empty, "unspecified")):
+        (outcome,) = read(mc.gz(data))
+        assert outcome.warc_truncated == value and not outcome.damage
+        assert outcome.document.truncated and len(outcome.document.html) == 500
 
 
 def test_a_stream_that_stops_decompressing_is_one_damaged_record():
@@ -239,7 +328,7 @@ def test_a_stream_that_stops_decompressing_is_one_damaged_record():
     for data, reason, kept in cases:
         outcomes = read(data)
         assert outcomes[-1].reason == reason and outcomes[-1].detail
-        assert len(pages(outcomes)) == kept
+        assert len(pages(outcomes)) == kept and not any(o.damage for o in outcomes)
         offsets = [o.offset for o in outcomes]
         assert offsets == sorted(set(offsets))
 
