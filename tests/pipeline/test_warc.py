@@ -220,6 +220,11 @@ SHORT_PARTS = [RECORDS[0], mc.record(2, _page(2), length_delta=-300), RECORDS[2]
 CHUNKED_PARTS = [RECORDS[0], mc.chunked_record(2, _page(2)), RECORDS[2]]
 SHORT = b"".join(SHORT_PARTS)
 LONG = RECORDS[0] + mc.record(2, _page(2), length_delta=+40) + RECORDS[2]
+NOT_A_NUMBER = [
+    RECORDS[0],
+    RECORDS[1].replace(b"Content-Length: ", b"Content-Length: x"),
+    RECORDS[2],
+]
 CHUNKED = b"".join(CHUNKED_PARTS)
 
 
@@ -248,6 +253,10 @@ CHUNKED = b"".join(CHUNKED_PARTS)
         ),
         pytest.param(
             b"".join(map(mc.gz, CHUNKED_PARTS)), LENGTH_MISMATCH, True, 3, id="gz chunked"
+        ),
+        pytest.param(b"".join(NOT_A_NUMBER), LENGTH_MISMATCH, True, 3, id="plain length x"),
+        pytest.param(
+            b"".join(map(mc.gz, NOT_A_NUMBER)), LENGTH_MISMATCH, True, 3, id="gz length x"
         ),
         pytest.param(gzip.compress(SHORT), LENGTH_MISMATCH, True, 3, id="stream too short"),
         pytest.param(gzip.compress(LONG), LENGTH_MISMATCH, True, 3, id="stream too long"),
