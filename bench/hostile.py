@@ -21,8 +21,10 @@ def main() -> None:
     corpus = make_corpus.build(os.path.join(work, "corpus"), huge=True)
     print(f"corpus: {len(corpus.files)} files written in {time.monotonic() - started:.1f}s")
     output = os.path.join(work, "out")
-    command = [sys.executable, "-m", "pipeline.cli", "run", "--input"]
-    command += [os.path.join(corpus.directory, "*.warc*"), "--output", output]
+    command = [sys.executable, "-m", "pipeline.cli", "run"]
+    for pattern in ("*.warc*", "*.arc*"):
+        command += ["--input", os.path.join(corpus.directory, pattern)]
+    command += ["--output", output]
     command += ["--languages", "all", "--overwrite"]
     started = time.monotonic()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)

@@ -30,6 +30,9 @@ class Document:
     language_score: float = 0.0
     crawl_date: str = ""
     html: str | None = None
+    # The page is incomplete: the file was cut or damaged, the crawler cut it (WARC-Truncated),
+    # or the reader did (read.max_payload_bytes).
+    truncated: bool = False
     # The output: token ids of `text` (uint32), EOS included, set by the tokenize stage only.
     # numpy, not a list: a list of Python ints costs 9x the memory wherever documents wait.
     input_ids: np.ndarray | None = None

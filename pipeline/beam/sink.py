@@ -27,6 +27,7 @@ BASE_COLUMNS = [
     ("language_score", pa.float32()),
     ("crawl_date", pa.string()),
     ("source", pa.string()),
+    ("truncated", pa.bool_()),
     ("input_ids", pa.list_(pa.uint32())),
     ("num_tokens", pa.int64()),
 ]
@@ -110,6 +111,7 @@ def to_row(doc: Document, signals: list[str]) -> dict:
         "language_score": doc.language_score,
         "crawl_date": doc.crawl_date,
         "source": doc.source,
+        "truncated": doc.truncated,
         "input_ids": doc.input_ids,
         "num_tokens": len(doc.input_ids) if doc.input_ids is not None else None,
     }

@@ -79,12 +79,32 @@ class ReadWarcFile(CountingDoFn):
                 funnel.entered()
                 funnel.read("records")
                 if outcome.document is not None:
-                    funnel.kept(outcome.document, words=0)
-                    if outcome.truncated:
+                    document = outcome.document
+                    funnel.kept(document, words=0)
+                    if outcome.capped:
                         funnel.limit("payload_bytes")
-                    yield outcome.document
+                    if document.truncated:
+                        funnel.read("truncated")
+                    if outcome.warc_truncated:
+                        funnel.read("warc_truncated")
+                    if outcome.damage:
+                        funnel.read(f"damaged_kept.{outcome.damage}")
+                        yield TaggedOutput(
+                            ERRORS,
+                            error_record(
+                                path,
+                                outcome.offset,
+                                outcome.damage,
+                                outcome.detail,
+                                kept=True,
+                                id=document.id,
+                            ),
+                        )
+                    yield document
                     continue
                 funnel.dropped(outcome.reason)
+                if outcome.reason in DAMAGE_REASONS:
+                    funnel.read(f"damaged_dropped.{outcome.reason}")
                 if outcome.reason in REPORTED_REASONS:
                     yield TaggedOutput(
                         ERRORS, error_record(path, outcome.offset, outcome.reason, outcome.detail)

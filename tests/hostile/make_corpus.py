@@ -1,15 +1,19 @@
-"""Write a corpus of damaged WARC files, each damage between good records.
+"""Write a corpus of damaged and unusual archives, each damage between good records.
 
     python tests/hostile/make_corpus.py DIR [--huge]
 
-`--huge` adds the 40 MB page and the record that inflates to 1 GiB (both written streaming).
-`build(DIR)` returns a `Corpus` naming every good record, every damage and the clean twin
-(`clean/clean.warc.gz`: the same good records, undamaged) that tests compare against.
+Besides damaged WARC files it holds the other shapes crawlers write: ARC files (plain and one
+gzip member per record), a WARC gzipped as one stream, lz4-compressed WARC, and records clipped
+or with lying lengths whose pages a reader can still recover. `--huge` adds the 40 MB page and
+the record that inflates to 1 GiB (both written streaming). `build(DIR)` returns a `Corpus`
+naming every good record, every damage and the clean twins (`clean/clean.warc.gz` and
+`clean/clean.arc`: the same good records, undamaged) that tests compare against.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import random
 import uuid
@@ -19,6 +23,9 @@ from dataclasses import dataclass, field
 
 DATE = "2024-03-{day:02d}T{hour:02d}:{minute:02d}:00Z"
 MIB = 1024 * 1024
+# Read reasons of damaged records whose pages still come out.
+TRUNCATED = "truncated_record"
+MISMATCH = "content_length_mismatch"
 
 # Paragraphs of ordinary prose; each good record takes a distinct combination of them.
 PARAGRAPHS = (
@@ -81,6 +88,8 @@ class Damage:
     file: str
     kind: str
     expect: str  # a READ_REASONS value, a later stage's reason, or "file" for file-level errors
+    # The record still comes out as a document, flagged truncated (its page is recoverable).
+    kept: bool = False
 
 
 @dataclass
@@ -91,8 +100,16 @@ class Corpus:
     files: list[str] = field(default_factory=list)
     good: dict[str, str] = field(default_factory=dict)  # record id -> its prose (plain text)
     legacy: dict[str, str] = field(default_factory=dict)  # record id -> expected readable text
+    # Good records whose damaged copy holds only the first part of the page (clipped).
+    partial: set[str] = field(default_factory=set)
     damages: list[Damage] = field(default_factory=list)
     clean: str = ""
+    clean_arc: str = ""
+
+    @property
+    def clean_files(self) -> list[str]:
+        """The clean twins: every good record once, undamaged."""
+        return [self.clean, self.clean_arc]
 
 
 def record_id(n: int) -> str:
@@ -178,6 +195,65 @@ def gz(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
+def lz4_frame(data: bytes) -> bytes:
+    """One lz4 frame (the `lz4` package is a test dependency)."""
+    import lz4.frame
+
+    return lz4.frame.compress(data)
+
+
+def arc_date(n: int) -> str:
+    """Record `n`'s capture time as an ARC header line writes it (14 digits)."""
+    return "".join(
+        ch for ch in DATE.format(day=1 + n % 28, hour=n % 24, minute=n % 60) if ch.isdigit()
+    )
+
+
+def arc_url(n: int) -> str:
+    """Record `n`'s URL in an ARC file (distinct from the WARC records' URLs)."""
+    return f"http://archive-{n % 3}.example.net/page/{n}.html"
+
+
+def arc_filedesc(name: str, n: int) -> bytes:
+    """The version-1 file header record an ARC file starts with."""
+    block = b"1 0 make_corpus\nURL IP-address Archive-date Content-type Archive-length\n"
+    line = f"filedesc://{name} 0.0.0.0 {arc_date(n)} text/plain {len(block)}\n"
+    return line.encode("ascii") + block + b"\n"
+
+
+def arc_record(
+    n: int, body: bytes, content_type: str = "text/html", status: str = "200 OK", length_delta=0
+) -> bytes:
+    """One version-1 ARC record: URL, IP, date, type and length, then the HTTP response."""
+    block = http_head(content_type, status).replace(b"HTTP/1.1", b"HTTP/1.0") + body
+    mime = content_type.split(";")[0]
+    line = f"{arc_url(n)} 192.0.2.{1 + n % 250} {arc_date(n)} {mime} {len(block) + length_delta}\n"
+    return line.encode("ascii") + block + b"\n"
+
+
+def chunked(body: bytes, pieces: int = 3) -> bytes:
+    """`body` in HTTP/1.1 chunked transfer coding."""
+    size = -(-len(body) // pieces)
+    parts = [body[i : i + size] for i in range(0, len(body), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+
+
+def chunked_record(n: int, body: bytes) -> bytes:
+    """A response sent chunked whose Content-Length counts the de-chunked body (it lies)."""
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    block = head + chunked(body)
+    return warc_headers(n, len(head) + len(body)) + block + b"\r\n\r\n"
+
+
+def warc_truncated_record(n: int, body: bytes, keep: int) -> bytes:
+    """A record whose payload the crawler cut after `keep` bytes and said so (WARC-Truncated)."""
+    block = http_head() + body[:keep]
+    return warc_headers(n, len(block), extra="WARC-Truncated: length\r\n") + block + b"\r\n\r\n"
+
+
 class Writer:
     """Numbers records and remembers which are good."""
 
@@ -185,6 +261,7 @@ class Writer:
         self.corpus = corpus
         self.n = start
         self.clean_records: list[bytes] = []
+        self.clean_arc: list[bytes] = []
 
     def next_id(self) -> int:
         self.n += 1
@@ -205,6 +282,33 @@ class Writer:
     def good_plain(self, count: int = 2) -> bytes:
         """Good records, uncompressed."""
         return b"".join(gzip_member_text(self.good(1)) for _ in range(count))
+
+    def good_records(self, count: int = 2) -> list[bytes]:
+        """Good records, uncompressed, one item each (to compress as the caller chooses)."""
+        return [gzip_member_text(self.good(1)) for _ in range(count)]
+
+    def good_arc(self, count: int = 2) -> list[bytes]:
+        """Good ARC records, uncompressed, one item each."""
+        out = []
+        for _ in range(count):
+            n = self.next_id()
+            paragraphs = prose(n)
+            data = arc_record(n, html_page(f"Archive {n}", paragraphs).encode("utf-8"))
+            self.corpus.good[f"arc:{n}"] = "\n".join(paragraphs)
+            self.clean_arc.append(data)
+            out.append(data)
+        return out
+
+    def recoverable(self, make, partial: bool) -> bytes:
+        """A good record as `make(n, page)` damages it; its page can still be read."""
+        n = self.next_id()
+        paragraphs = prose(n)
+        page = html_page(f"Newsletter {n}", paragraphs).encode("utf-8")
+        self.corpus.good[record_id(n)] = "\n".join(paragraphs)
+        self.clean_records.append(record(n, page))
+        if partial:
+            self.corpus.partial.add(record_id(n))
+        return make(n, page)
 
 
 def gzip_member_text(member: bytes) -> bytes:
@@ -257,17 +361,17 @@ def build(directory: str, huge: bool = False, seed: int = 8) -> Corpus:
     corpus = Corpus(directory)
     w = Writer(corpus, 0)
 
-    def damage(name: str, kind: str, expect: str) -> None:
-        corpus.damages.append(Damage(os.path.join(directory, name), kind, expect))
+    def damage(name: str, kind: str, expect: str, kept: bool = False) -> None:
+        corpus.damages.append(Damage(os.path.join(directory, name), kind, expect, kept))
 
-    # A gzip member cut in half, in the middle of a file and at its end (a cut download).
-    cut = gz(record(w.next_id(), html_page("cut", prose(900)).encode()))
-    _write(corpus, "truncated_member.warc.gz", [w.good(), cut[: len(cut) // 2], w.good()])
-    # The cut member runs into the next one, so it does not inflate as gzip at all.
-    damage("truncated_member.warc.gz", "truncated gzip member", "unreadable_record")
-    tail = gz(record(w.next_id(), html_page("tail", prose(901)).encode()))
-    _write(corpus, "truncated_tail.warc.gz", [gz(warcinfo(w.next_id())), w.good(), tail[:-40]])
-    damage("truncated_tail.warc.gz", "file cut inside its last member", "truncated_record")
+    # A gzip member cut in half, in the middle of a file and at its end (a cut download): the
+    # part that is there still holds the HTTP headers and the start of the page.
+    cut = w.recoverable(lambda n, page: gz(record(n, page))[:-200], partial=True)
+    _write(corpus, "truncated_member.warc.gz", [w.good(), cut, w.good()])
+    damage("truncated_member.warc.gz", "gzip member cut, more members after", TRUNCATED, True)
+    tail = w.recoverable(lambda n, page: gz(record(n, page))[:-40], partial=True)
+    _write(corpus, "truncated_tail.warc.gz", [gz(warcinfo(w.next_id())), w.good(), tail])
+    damage("truncated_tail.warc.gz", "file cut inside its last member", TRUNCATED, True)
 
     # Garbage between records and after the last one.
     _write(corpus, "garbage_between.warc.gz", [w.good(), rng.randbytes(5000), w.good()])
@@ -288,18 +392,19 @@ def build(directory: str, huge: bool = False, seed: int = 8) -> Corpus:
 
     # Uncompressed WARC, clean and with lying lengths.
     _write(corpus, "plain.warc", [warcinfo(w.next_id()), w.good_plain(3)])
-    short = record(w.next_id(), html_page("short", prose(903)).encode(), length_delta=-300)
-    long = record(w.next_id(), html_page("long", prose(904)).encode(), length_delta=+40)
+    # Lying lengths: the page is whole, only the framing is wrong.
+    short = w.recoverable(lambda n, page: record(n, page, length_delta=-300), partial=False)
+    long = w.recoverable(lambda n, page: record(n, page, length_delta=+40), partial=False)
     _write(
         corpus, "plain_lying.warc", [w.good_plain(), short, w.good_plain(), long, w.good_plain()]
     )
-    damage("plain_lying.warc", "Content-Length too short (plain)", "content_length_mismatch")
-    damage("plain_lying.warc", "Content-Length too long (plain)", "content_length_mismatch")
-    short = record(w.next_id(), html_page("short", prose(905)).encode(), length_delta=-300)
-    long = record(w.next_id(), html_page("long", prose(906)).encode(), length_delta=+5000)
-    _write(corpus, "lying.warc.gz", [w.good(), gz(short), w.good(), gz(long), w.good()])
-    damage("lying.warc.gz", "Content-Length too short (gzip)", "content_length_mismatch")
-    damage("lying.warc.gz", "Content-Length too long (gzip)", "content_length_mismatch")
+    damage("plain_lying.warc", "Content-Length too short (plain)", MISMATCH, True)
+    damage("plain_lying.warc", "Content-Length too long (plain)", MISMATCH, True)
+    short = w.recoverable(lambda n, page: gz(record(n, page, length_delta=-300)), partial=False)
+    long = w.recoverable(lambda n, page: gz(record(n, page, length_delta=+5000)), partial=False)
+    _write(corpus, "lying.warc.gz", [w.good(), short, w.good(), long, w.good()])
+    damage("lying.warc.gz", "Content-Length too short (gzip)", MISMATCH, True)
+    damage("lying.warc.gz", "Content-Length too long (gzip)", MISMATCH, True)
     headerless = gz(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: x\r\n\r\nHTTP/1.1 200\r\n")
     _write(corpus, "bad_headers.warc.gz", [w.good(), headerless, w.good()])
     damage("bad_headers.warc.gz", "WARC headers that do not parse", "unreadable_record")
@@ -375,6 +480,53 @@ def build(directory: str, huge: bool = False, seed: int = 8) -> Corpus:
         w.clean_records.append(record(n, html_page(f"Newsletter {n}", paragraphs).encode()))
     _write(corpus, "encodings.warc.gz", [w.good(), *legacy, w.good()])
 
+    # Added after the cases above, so their records keep their numbers.
+    clipped = w.recoverable(lambda n, page: record(n, page)[:-500], partial=True)
+    _write(corpus, "clipped.warc", [w.good_plain(), clipped])
+    damage("clipped.warc", "plain file cut inside its last record", TRUNCATED, True)
+    # Chunked bodies whose Content-Length counts the de-chunked bytes.
+    lie = w.recoverable(chunked_record, partial=False)
+    _write(corpus, "chunked_length.warc", [w.good_plain(), lie, w.good_plain()])
+    damage("chunked_length.warc", "chunked body longer than Content-Length (plain)", MISMATCH, True)
+    lie = w.recoverable(lambda n, page: gz(chunked_record(n, page)), partial=False)
+    _write(corpus, "chunked_length.warc.gz", [w.good(), lie, w.good()])
+    damage("chunked_length.warc.gz", "chunked body longer than Content-Length", MISMATCH, True)
+    # The crawler cut the payload and said so (CommonCrawl does at 1 MiB).
+    cut_by_crawler = w.recoverable(
+        lambda n, page: gz(warc_truncated_record(n, page, len(page) * 2 // 3)), partial=True
+    )
+    _write(corpus, "warc_truncated.warc.gz", [w.good(), cut_by_crawler, w.good()])
+
+    # Other archive shapes, found by content whatever the name says. ARC version 1, plain and
+    # one gzip member per record, with a page that is not HTML and one that is not there.
+    other = [
+        arc_record(w.next_id(), b"\x89PNG\r\n", "image/png"),
+        arc_record(w.next_id(), b"<p>gone</p>", status="404 Not Found"),
+    ]
+    arc = [arc_filedesc("arc_plain.arc", w.next_id()), *w.good_arc(), *other, *w.good_arc(1)]
+    _write(corpus, "arc_plain.arc", arc)
+    arc = [arc_filedesc("arc_members.arc.gz", w.next_id()), *w.good_arc(3)]
+    _write(corpus, "arc_members.arc.gz", [gz(r) for r in arc])
+    (clipped,) = w.good_arc(1)
+    corpus.partial.add(f"arc:{w.n}")
+    arc = [arc_filedesc("clipped.arc", w.next_id()), *w.good_arc(), clipped[:-400]]
+    _write(corpus, "clipped.arc", arc)
+    damage("clipped.arc", "ARC file cut inside its last record", TRUNCATED, True)
+    # `gzip file.warc`: one gzip stream, not one member per record; here without the .gz name.
+    stream = gzip.compress(warcinfo(w.next_id()) + b"".join(w.good_records(3)), mtime=0)
+    _write(corpus, "gzip_stream.warc", stream)
+    last = w.recoverable(lambda n, page: record(n, page), partial=True)
+    stream = gzip.compress(b"".join(w.good_records(2)) + last, mtime=0)
+    _write(corpus, "clipped_stream.warc.gz", stream[:-150])
+    damage("clipped_stream.warc.gz", "gzip stream cut inside its last record", TRUNCATED, True)
+    # lz4: one frame per record (as FastWARC writes), and one frame for the whole file.
+    frames = [lz4_frame(warcinfo(w.next_id())), *map(lz4_frame, w.good_records(3))]
+    _write(corpus, "frames.warc.lz4", frames)
+    _write(corpus, "lz4_stream.warc.gz", lz4_frame(b"".join(w.good_records(2))))
+    # A compression the reader does not read: one file error, not a crash.
+    _write(corpus, "zstd.warc.zst", b"\x28\xb5\x2f\xfd" + rng.randbytes(2000))
+    damage("zstd.warc.zst", "zstd-compressed file", "file")
+
     if huge:
         n = w.next_id()
         lead = b"<html><body><article><h1>A very long page</h1>"
@@ -407,6 +559,11 @@ def build(directory: str, huge: bool = False, seed: int = 8) -> Corpus:
         for data in w.clean_records:
             handle.write(gz(data))
     corpus.clean = clean
+    corpus.clean_arc = os.path.join(directory, "clean", "clean.arc")
+    with open(corpus.clean_arc, "wb") as handle:
+        handle.write(arc_filedesc("clean.arc", 0))
+        for data in w.clean_arc:
+            handle.write(data)
     return corpus
 
 
@@ -420,7 +577,8 @@ def main() -> None:
         f"{len(corpus.files)} files, {len(corpus.good)} good records, {len(corpus.damages)} damages"
     )
     for item in corpus.damages:
-        print(f"  {os.path.basename(item.file):28} {item.kind:45} -> {item.expect}")
+        kept = " (page kept)" if item.kept else ""
+        print(f"  {os.path.basename(item.file):28} {item.kind:45} -> {item.expect}{kept}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ def rows(with_ids: bool) -> list[dict]:
                 "language_score": 0.9,
                 "crawl_date": "2023-06-01",
                 "source": f"f.warc.gz@{i}",
+                "truncated": i % 5 == 0,
                 "input_ids": ids if with_ids else None,
                 "num_tokens": len(ids) if with_ids else None,
                 "quality_words": float(i) if i % 7 else None,
