@@ -13,7 +13,7 @@ COPY dedup/ dedup/
 # the tokenizer vocabularies in bpe-openai, so workers never download anything. pip compiles
 # MinHash's C module (dedup/_minhash.c) with the gcc of the base image, whose Debian Python
 # base carries the build tools.
-RUN pip install --no-cache-dir "/opt/macrodata[fast]"
+RUN pip install --no-cache-dir "/opt/macrodata[fast,lz4]"
 
 # Fail the build unless everything loads from the installed package (-I: not from the source
 # tree), the compiled MinHash included: pip only warns when that optional build fails, and

@@ -33,7 +33,8 @@ def test_base_image_is_the_installed_beam_sdk():
 def test_installs_the_project_and_keeps_the_beam_boot_entrypoint():
     ops = instructions()
     runs = [args for op, args in ops if op == "RUN"]
-    assert any(re.search(r"pip install .*\"/opt/macrodata\[fast\]\"", r) for r in runs)
+    # resiliparse for --extractor resiliparse, lz4 for lz4-compressed WARC files.
+    assert any(re.search(r"pip install .*\"/opt/macrodata\[fast,lz4\]\"", r) for r in runs)
     copied = " ".join(args for op, args in ops if op == "COPY")
     for needed in ("pyproject.toml", "setup.py", "pipeline/", "filters/", "dedup/"):
         assert needed in copied
