@@ -61,9 +61,9 @@ DOC_BYTES = Metrics.counter(NAME, "document_bytes")
 
 
 def _shuffled(record, counter=KEYED_RECORDS, size=KEYED_BYTES):
-    """(key, value) -> (key, the value packed), counted."""
+    """(key, value) -> (key, the value packed), counted; documents and token ids compressed."""
     key, value = record
-    data = packed(value)
+    data = packed(value, compress=counter is DOC_RECORDS)
     counter.inc()
     size.inc(len(data))
     return key, data
