@@ -41,6 +41,7 @@ from pipeline.document import Document, handle_id, id_handle
 
 MINHASH = MinHashSettings.name
 RESIDUAL = "residual"
+AUDIT = "audit"
 EDGES = "edges"
 ROOTS = "roots"
 
@@ -65,11 +66,12 @@ class KeepSmallest(CountingDoFn):
         self.reason = reason
 
     def process(self, item):
-        _, docs = item
-        smallest = min(doc.id for doc in docs)
+        _, members = item
+        smallest = min(doc_id for doc_id, _ in members)
         kept = False
         funnel = self.funnel
-        for doc in docs:
+        for _, data in members:
+            doc = unpacked(data)
             funnel.entered()
             if doc.id == smallest and not kept:
                 kept = True
@@ -96,7 +98,7 @@ class KeepEarliest(beam.PTransform):
         [reason] = stage.reasons
         result = (
             docs
-            | "Key" >> beam.Map(lambda doc: (stage.key(doc), doc))
+            | "Key" >> beam.Map(lambda doc: (stage.key(doc), (doc.id, packed(doc, compress=True))))
             | "Group" >> beam.GroupByKey()
             | "Keep smallest"
             >> beam.ParDo(KeepSmallest(stage.name, reason)).with_outputs(
@@ -223,18 +225,30 @@ class Relabel(beam.DoFn):
 
 
 class ApplyLabels(MinHashDoFn):
-    """(id, documents and labels) -> kept documents; non-minimum members dropped."""
+    """(id, documents and labels) -> kept documents; non-minimum members dropped.
 
-    def process(self, item):
+    The documents named in the sampled pairs also go out with their shingles, for the audit:
+    here, where the documents are anyway, so none is held back for a later pass.
+    """
+
+    def __init__(self, ngram: int):
+        self.ngram = ngram
+
+    def process(self, item, pairs):
         _, values = item
         docs, label = [], None
         for tag, value in values:
             if tag == "doc":
-                docs.append(value)
+                docs.append(unpacked(value))
             else:
                 label = value
         funnel = self.funnel
         for doc in docs:
+            for index, (dropped, kept) in enumerate(pairs):
+                for role, wanted in (("dropped", dropped), ("kept", kept)):
+                    if doc.id == wanted:
+                        shingles = shingle_hashes(doc.text, self.ngram)
+                        yield TaggedOutput(AUDIT, (index, (role, doc.id, doc.url, shingles)))
             funnel.entered()
             if label is None:
                 funnel.kept(doc)
@@ -253,19 +267,6 @@ class ClusterSizes(MinHashDoFn):
         _, dropped = item
         self.funnel.histogram("minhash_cluster_size", dropped + 1)
         self.funnel.figure("clusters")
-
-
-class AuditShingles(beam.DoFn):
-    """Documents named in the sampled pairs -> (pair index, (role, id, url, shingles))."""
-
-    def __init__(self, ngram: int):
-        self.ngram = ngram
-
-    def process(self, doc: Document, pairs):
-        for index, (dropped, kept) in enumerate(pairs):
-            for role, wanted in (("dropped", dropped), ("kept", kept)):
-                if doc.id == wanted:
-                    yield index, (role, doc.id, doc.url, shingle_hashes(doc.text, self.ngram))
 
 
 def _audit_records(item) -> list[dict]:
@@ -382,14 +383,21 @@ class MinHashStage(beam.PTransform):
             | "Drop ids" >> beam.MapTuple(lambda node, label: (handle_id(node), handle_id(label)))
         )
 
+        sample = drops | "Audit sample" >> beam.combiners.Top.Of(
+            settings.audit_pairs, key=lambda pair: _rank(pair[0]), reverse=True
+        )
         joined = (
             (
-                docs | "Key docs" >> beam.Map(lambda doc: (doc.id, ("doc", doc))),
+                docs
+                | "Key docs" >> beam.Map(lambda doc: (doc.id, ("doc", packed(doc, compress=True)))),
                 drops | "Key labels" >> beam.MapTuple(lambda node, lab: (node, ("label", lab))),
             )
             | "Flatten join" >> beam.Flatten()
             | "Join" >> beam.GroupByKey()
-            | "Apply" >> beam.ParDo(ApplyLabels()).with_outputs(STATS, DROPPED, main=DOCUMENTS)
+            | "Apply"
+            >> beam.ParDo(ApplyLabels(params.ngram), beam.pvalue.AsSingleton(sample)).with_outputs(
+                STATS, DROPPED, AUDIT, main=DOCUMENTS
+            )
         )
         sizes = (
             drops
@@ -404,14 +412,8 @@ class MinHashStage(beam.PTransform):
             joined[STATS],
             sizes[STATS],
         ) | "Stats" >> beam.Flatten()
-
-        sample = drops | "Audit sample" >> beam.combiners.Top.Of(
-            settings.audit_pairs, key=lambda pair: _rank(pair[0]), reverse=True
-        )
         audit = (
-            docs
-            | "Audit shingles"
-            >> beam.ParDo(AuditShingles(params.ngram), beam.pvalue.AsSingleton(sample))
+            joined[AUDIT]
             | "Audit group" >> beam.GroupByKey()
             | "Audit pairs" >> beam.FlatMap(_audit_records)
             | "Audit list" >> beam.combiners.ToList()

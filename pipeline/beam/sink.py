@@ -6,6 +6,7 @@ import hashlib
 import logging
 import math
 import time
+from typing import NamedTuple
 
 import apache_beam as beam
 import numpy as np
@@ -13,7 +14,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.beam.stage import DOCUMENTS, STATS, CountingDoFn, Progress, StageResult
+from pipeline.beam.stage import (
+    DOCUMENTS,
+    STATS,
+    CountingDoFn,
+    Progress,
+    StageResult,
+    packed,
+    unpacked,
+)
 from pipeline.document import Document
 from pipeline.tokenizer import TokenizeSettings, load_tokenizer
 
@@ -126,8 +135,25 @@ def row_bytes(row: dict) -> int:
     return len(row["text"].encode("utf-8")) + 4 * (row["num_tokens"] or 0) + 200
 
 
+class PackedRow(NamedTuple):
+    """A row as it crosses the shard shuffle: its sort key and size, the rest compressed."""
+
+    id: str
+    source: str
+    size: int  # row_bytes
+    tokens: int
+    data: bytes  # the row dict, packed
+
+
+def pack_row(row: dict) -> PackedRow:
+    """The shuffled form of a row (the local runner holds about five copies of a shuffle)."""
+    return PackedRow(
+        row["id"], row["source"], row_bytes(row), row["num_tokens"] or 0, packed(row, True)
+    )
+
+
 class WriteShard(beam.DoFn):
-    """(shard index, rows) -> one sorted Parquet file; yields its manifest entry."""
+    """(shard index, packed rows) -> one sorted Parquet file; yields its manifest entry."""
 
     def __init__(self, output: str, signals: list[str]):
         self.output = output
@@ -136,7 +162,7 @@ class WriteShard(beam.DoFn):
     def process(self, item, count: int):
         index, rows = item
         # The source breaks ties: one record read from two copies of a file has one id.
-        rows = sorted(rows, key=lambda r: (r["id"], r["source"]))
+        rows = sorted(rows, key=lambda r: (r.id, r.source))
         yield write_shard(self.output, index, count, rows, parquet_schema(self.signals))
 
 
@@ -162,14 +188,16 @@ def rows_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def write_shard(output: str, index: int, count: int, rows: list[dict], schema: pa.Schema) -> dict:
-    """Write rows (already sorted) as one shard, a row group at a time; its manifest entry.
+def write_shard(
+    output: str, index: int, count: int, rows: list[PackedRow], schema: pa.Schema
+) -> dict:
+    """Write packed rows (already sorted) as one shard, a row group at a time; its manifest entry.
 
-    Only one row group is ever an Arrow table, so writing costs about one row group of memory
-    beyond the rows themselves.
+    Rows are unpacked a row group at a time, and only that row group is an Arrow table, so
+    writing costs about one row group of memory beyond the packed rows.
     """
     relative = f"data/{shard_name(index, count)}"
-    average = max(1, sum(row_bytes(r) for r in rows) // max(len(rows), 1))
+    average = max(1, sum(r.size for r in rows) // max(len(rows), 1))
     row_group = max(1, ROW_GROUP_BYTES // average)
     path = FileSystems.join(output, relative)
     with (
@@ -177,27 +205,28 @@ def write_shard(output: str, index: int, count: int, rows: list[dict], schema: p
         pq.ParquetWriter(handle, schema, compression="zstd") as writer,
     ):
         for start in range(0, len(rows), row_group):
-            writer.write_table(rows_table(rows[start : start + row_group], schema))
+            group = [unpacked(r.data) for r in rows[start : start + row_group]]
+            writer.write_table(rows_table(group, schema))
         if not rows:
             writer.write_table(rows_table([], schema))
-    tokens = sum(r["num_tokens"] or 0 for r in rows)
+    tokens = sum(r.tokens for r in rows)
     log.info("wrote %s: %d documents, %d tokens", relative, len(rows), tokens)
     return {"path": relative, "rows": len(rows), "tokens": tokens}
 
 
 def write_shards(docs, output: str, signals: list[str], target_bytes: int):
     """Documents -> (manifest entries, shard count), shards sized near `target_bytes`."""
-    rows = docs | "To rows" >> beam.Map(to_row, signals)
+    rows = docs | "To rows" >> beam.Map(lambda doc: pack_row(to_row(doc, signals)))
     count = (
         rows
-        | "Row sizes" >> beam.Map(row_bytes)
+        | "Row sizes" >> beam.Map(lambda row: row.size)
         | "Total size" >> beam.CombineGlobally(sum)
         | "Shard count" >> beam.Map(lambda total: max(1, math.ceil(total / target_bytes)))
     )
     count_side = beam.pvalue.AsSingleton(count)
     entries = (
         rows
-        | "Assign shard" >> beam.Map(lambda r, n: (shard_of(r["id"], n), r), count_side)
+        | "Assign shard" >> beam.Map(lambda r, n: (shard_of(r.id, n), r), count_side)
         | "Group shard" >> beam.GroupByKey()
         | "Write shard" >> beam.ParDo(WriteShard(output, signals), count_side)
     )

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.beam import sink
-from pipeline.beam.sink import parquet_schema, row_bytes, write_shard
+from pipeline.beam.sink import pack_row, parquet_schema, row_bytes, write_shard
 
 
 def rows(with_ids: bool) -> list[dict]:
@@ -42,7 +42,7 @@ def test_streamed_row_groups_equal_one_whole_table(with_ids, tmp_path, monkeypat
     schema = parquet_schema(["quality_words"])
     # Small row groups: the shard is written in several, the last one shorter.
     monkeypatch.setattr(sink, "ROW_GROUP_BYTES", 12_000)
-    entry = write_shard(str(tmp_path), 0, 1, data, schema)
+    entry = write_shard(str(tmp_path), 0, 1, [pack_row(r) for r in data], schema)
     written = (tmp_path / "data" / "part-00000-of-00001.parquet").read_bytes()
     assert pq.ParquetFile(io.BytesIO(written)).metadata.num_row_groups > 3
     # The reference: every row as Python objects, one table, the same row-group size.
