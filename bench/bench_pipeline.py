@@ -5,8 +5,9 @@
 
 For each case it runs the real CLI in a child process `--repeat` times (the cases' runs taking
 turns) and prints medians of: documents per CPU-second (HTML documents read / user+system CPU of
-the run and all its processes), wall seconds, peak resident memory of the largest process, and
-the split of worker time between stages (stats.json run.stage_seconds).
+the run and all its processes), wall seconds, peak resident memory of the whole process tree (the
+run, its extraction processes and any Beam workers, summed at one instant, sampled from /proc
+every 0.25 s), and the split of worker time between stages (stats.json run.stage_seconds).
 
 `--peer-python` adds the case "peer-datatrove": bench/peer_datatrove.py run by that interpreter
 (a separate environment with datatrove 0.10.1; never a dependency of this project) does the same
@@ -32,11 +33,13 @@ import argparse
 import glob
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 
 # The filter figures: read, extraction, language ID, Gopher repetition and quality (and the
@@ -60,14 +63,10 @@ PEER = "peer-datatrove"
 PEER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_datatrove.py")
 # Our stages that do the peer's steps, in the peer's order.
 PEER_STEPS = ("read", "extract", "language", "repetition", "quality")
-_MEASURE = """
-import json, resource, subprocess, sys, time
-started = time.monotonic()
-code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"code": code, "wall": time.monotonic() - started,
-                  "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024}))
-"""
+# How often the process tree is sampled for memory.
+SAMPLE_SECONDS = 0.25
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def known_stages() -> set[str]:
@@ -107,15 +106,87 @@ def input_files(inputs: list[str]) -> list[str]:
     return sorted({f for pattern in inputs for f in glob.glob(pattern)})
 
 
+def _processes() -> dict[int, tuple[int, float, int]]:
+    """Every process now: pid -> (parent pid, CPU seconds so far, resident bytes)."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                # Fields after the command name (which may hold spaces and parentheses): state,
+                # ppid, ..., utime and stime (fields 14, 15 of proc(5)), ..., rss (24, pages).
+                fields = handle.read().rpartition(b")")[2].split()
+        except OSError:  # it exited meanwhile
+            continue
+        cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        found[int(name)] = (int(fields[1]), cpu, int(fields[21]) * PAGE_BYTES)
+    return found
+
+
+def _tree(root: int, processes: dict[int, tuple[int, float, int]]) -> list[int]:
+    """`root` and all its descendants among `processes`."""
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in processes.items():
+        children.setdefault(parent, []).append(pid)
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        if pid in processes:
+            tree.append(pid)
+            pending += children.get(pid, [])
+    return tree
+
+
+class TreeSampler(threading.Thread):
+    """Samples the resident memory of a process and all its descendants, summed at one instant.
+
+    The largest process alone (ru_maxrss) misses the extraction processes and any Beam workers,
+    which hold memory at the same time. Samples are (seconds since start, tree bytes).
+    """
+
+    def __init__(self, root: int):
+        super().__init__(daemon=True)
+        self.root = root
+        self.started = time.monotonic()
+        self.samples: list[tuple[float, int]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            processes = _processes()
+            tree = _tree(self.root, processes)
+            if tree:
+                rss = sum(processes[pid][2] for pid in tree)
+                self.samples.append((time.monotonic() - self.started, rss))
+            self.done.wait(SAMPLE_SECONDS)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+    def peak_mb(self) -> float:
+        return max((rss for _, rss in self.samples), default=0) / 2**20
+
+
 def measure(command: list[str]) -> dict:
-    """CPU (of the command and all its processes), wall and peak memory of one run."""
-    result = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True
-    )
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
-    if figures["code"] != 0:
-        raise SystemExit(f"run failed: {' '.join(command)}\n{result.stderr[-2000:]}")
-    return figures
+    """CPU (of the command and all its processes), wall and peak memory of the process tree."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sampler = TreeSampler(process.pid)
+    sampler.start()
+    _, stderr = process.communicate()
+    sampler.stop()
+    wall = time.monotonic() - started
+    # The children's CPU counts every descendant that was waited for: extraction processes and
+    # Beam workers are, by their parents.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if process.returncode != 0:
+        error = stderr.decode("utf-8", "replace")[-2000:]
+        raise SystemExit(f"run failed: {' '.join(command)}\n{error}")
+    return {"wall": wall, "cpu": cpu, "peak_mb": sampler.peak_mb()}
 
 
 def run_once(inputs: list[str], args: list[str]) -> dict:
@@ -166,7 +237,7 @@ def report_figures(name: str, documents: int, runs: list[dict], fixed: list[dict
     print(f"\n== {name}: {documents} HTML documents, {len(runs)} run(s)")
     print(f"   documents per CPU-second: {documents / cpu:8.1f}   (CPU {cpu:.1f}s)")
     print(f"   documents per wall-second:{documents / wall:8.1f}   (wall {wall:.1f}s)")
-    print(f"   peak memory of the largest process: {peak:.0f} MB")
+    print(f"   peak memory of the process tree (summed RSS): {peak:.0f} MB")
     if fixed:
         fixed_cpu = statistics.median(r["cpu"] for r in fixed)
         net = max(cpu - fixed_cpu, 1e-9)
