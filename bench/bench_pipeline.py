@@ -200,16 +200,18 @@ class TreeSampler(threading.Thread):
 
     The largest process alone (ru_maxrss) misses the extraction processes and any Beam workers,
     which hold memory at the same time. Samples are (seconds since start, tree bytes, CPU seconds
-    the extraction processes have used so far): they go idle once the last page is read.
+    the extraction processes have used so far, and the whole tree): the extraction processes go
+    idle once the last page is read.
     """
 
     def __init__(self, root: int):
         super().__init__(daemon=True)
         self.root = root
         self.started = time.monotonic()
-        self.samples: list[tuple[float, int, float]] = []
+        self.samples: list[tuple[float, int, float, float]] = []
         self.done = threading.Event()
-        self.extraction: dict[int, float] = {}  # extraction process -> its CPU seconds so far
+        self.cpu: dict[int, float] = {}  # process of the tree -> its CPU seconds so far
+        self.extraction: set[int] = set()
         self.others: set[int] = set()
 
     def run(self) -> None:
@@ -219,10 +221,13 @@ class TreeSampler(threading.Thread):
             if tree:
                 rss = sum(processes[pid][2] for pid in tree)
                 for pid in tree:
-                    if pid in self.extraction or self._is_extraction(pid):
-                        self.extraction[pid] = processes[pid][1]
-                extraction_cpu = sum(self.extraction.values())
-                self.samples.append((time.monotonic() - self.started, rss, extraction_cpu))
+                    self.cpu[pid] = processes[pid][1]
+                    if pid not in self.extraction and self._is_extraction(pid):
+                        self.extraction.add(pid)
+                extraction_cpu = sum(self.cpu[pid] for pid in self.extraction)
+                tree_cpu = sum(self.cpu.values())  # processes that exited keep their last figure
+                now = time.monotonic() - self.started
+                self.samples.append((now, rss, extraction_cpu, tree_cpu))
             self.done.wait(SAMPLE_SECONDS)
 
     def _is_extraction(self, pid: int) -> bool:
@@ -242,7 +247,7 @@ class TreeSampler(threading.Thread):
         self.join()
 
     def peak_mb(self) -> float:
-        return max((rss for _, rss, _ in self.samples), default=0) / 2**20
+        return max((sample[1] for sample in self.samples), default=0) / 2**20
 
 
 def measure(command: list[str]) -> dict:
@@ -284,7 +289,7 @@ def run_once(inputs: list[str], args: list[str]) -> dict:
     figures = measure(command + args)
     with open(os.path.join(output, "stats.json"), encoding="utf-8") as handle:
         figures["stats"] = json.load(handle)
-    figures["timeline"] = timeline(figures["samples"], figures["log"])
+    figures["timeline"] = timeline(figures["samples"], figures["log"], figures["cpu"])
     return figures
 
 
@@ -301,22 +306,26 @@ def stage_label(fused: str) -> str:
     return f"{first} [{', '.join(dofns)}]" if dofns else first
 
 
-def timeline(samples: list, log: list) -> dict:
-    """When each runner stage started, when reading ended, and the tree's memory around that."""
+def timeline(samples: list, log: list, cpu: float) -> dict:
+    """When each runner stage started, when reading ended, and the tree's memory and CPU then."""
     stages = [
         (t, stage_label(line.split(BUNDLE_LINE, 1)[1].strip()))
         for t, line in log
         if BUNDLE_LINE in line
     ]
     # Reading ends with the last page extracted: the extraction processes then stop using CPU.
-    final_cpu = samples[-1][2] if samples else 0.0
-    read_end = next((t for t, _, cpu in samples if cpu >= final_cpu), 0.0) if final_cpu else 0.0
+    final = samples[-1][2] if samples else 0.0
+    read_end = next((s[0] for s in samples if s[2] >= final), 0.0) if final else 0.0
     if not read_end:  # no extraction process seen: the last progress line of the reader
         read_end = max((t for t, line in log if "WARC records read" in line), default=0.0)
-    before = [rss for t, rss, _ in samples if t <= read_end] or [0]
-    after = [rss for t, rss, _ in samples if t > read_end] or [0]
+    before = [s[1] for s in samples if s[0] <= read_end] or [0]
+    after = [s[1] for s in samples if s[0] > read_end] or [0]
+    read_cpu = max((s[3] for s in samples if s[0] <= read_end), default=0.0)
     return {
         "read_end": read_end,
+        "read_end_cpu": read_cpu,
+        # From the run's own CPU: /proc misses what processes used in their last instant.
+        "after_read_cpu": cpu - read_cpu,
         "read_end_mb": before[-1] / 2**20,
         "peak_before_mb": max(before) / 2**20,
         "peak_after_mb": max(after) / 2**20,
@@ -338,6 +347,10 @@ def report_memory(figures: dict, rows: int = 12) -> None:
         f"record was read (at {line['read_end']:.0f}s; peak until then "
         f"{line['peak_before_mb']:.0f} MB), peak after it {line['peak_after_mb']:.0f} MB"
     )
+    print(
+        f"   CPU of the process tree until the last record was read: {line['read_end_cpu']:.1f}s,"
+        f" after it (dedup, shards, report): {line['after_read_cpu']:.1f}s"
+    )
     if not samples:
         return
     # `rows` equal slices of the run: the peak in each and the stage running at that peak.
@@ -345,7 +358,7 @@ def report_memory(figures: dict, rows: int = 12) -> None:
     print(f"   {'time':>11s} {'peak MB':>8s}  runner stage at that peak")
     for row in range(rows):
         low, high = end * row / rows, end * (row + 1) / rows
-        chunk = [(rss, t) for t, rss, _ in samples if low <= t <= high]
+        chunk = [(s[1], s[0]) for s in samples if low <= s[0] <= high]
         if chunk:
             rss, t = max(chunk)
             print(f"   {low:4.0f}-{high:4.0f}s {rss / 2**20:8.0f}  {stage_at(line['stages'], t)}")
