@@ -79,7 +79,8 @@ FRAMES = [
     ("minhash: band keys", [r"dedup/minhash\.py:"]),
     (
         "minhash: buckets, components, join (DoFns)",
-        [r"dedup/components\.py:", r"pipeline/beam/dedup\.py:"],
+        # Not _words: the dedup stages' word counts belong to whichever stage calls it.
+        [r"dedup/components\.py:", r"pipeline/beam/dedup\.py:(?!_words$)"],
     ),
     ("exact_substring: tokenizing", [r":SpanTokenizer\."]),
     ("exact_substring: pickling its records", [r"beam/exact_substring\.py:(_shuffled|_unpacked)$"]),
