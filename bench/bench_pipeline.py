@@ -2,6 +2,7 @@
 
     python bench/bench_pipeline.py --input '../shared/corpus/*.warc.gz' [--repeat 3]
         [--case NAME ...] [--peer-python PEER_VENV/bin/python] [-- extra macrodata/Beam arguments]
+    python bench/bench_pipeline.py --input BIG.warc.gz --cc-file [--case NAME ...] [--save DIR]
 
 For each case it runs the real CLI in a child process `--repeat` times (the cases' runs taking
 turns) and prints medians of: documents per CPU-second (HTML documents read / user+system CPU of
@@ -462,7 +463,7 @@ def report_case(name: str, runs: list[dict], fixed: list[dict]) -> float:
         print(f"   {stage:18s} {median:8.2f}s worker time  {share:5.1f}%")
     rest = statistics.median(r["wall"] for r in runs) - total
     if rest > 0:  # one in-process worker: the wall the timed stages leave
-        print(f"   the rest of the wall (reading, dedup, shuffles, shards, Beam): {rest:.1f}s")
+        print(f"   the rest of the wall (start-up, reading, dedup, shards, Beam): {rest:.1f}s")
     tokens = stats["final"].get("tokens", 0)
     if tokens:
         print(f"   output: {stats['final']['documents']} documents, {tokens:,} tokens")
