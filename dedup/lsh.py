@@ -4,26 +4,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 from datasketch.lsh import _optimal_param
 
-# One document in one band, as shuffled: 26 bytes. The document is its id handle
-# (pipeline.document.id_handle) as two big-endian halves, so (hi, lo) order is id order.
-BAND_ENTRY = np.dtype([("band", "<u2"), ("hash", "<u8"), ("hi", "<u8"), ("lo", "<u8")])
+# One document in one band, as shuffled: 12 bytes. The document is a row of its chunk's
+# handle table (pipeline.document.id_handle, 16 bytes a document, once per chunk).
+BAND_ENTRY = np.dtype([("band", "<u2"), ("hash", "<u8"), ("row", "<u2")])
 # Spreads one band's hashes over the buckets (any odd 64-bit constant).
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def band_entries(handles: list[bytes], band_hashes: np.ndarray) -> np.ndarray:
-    """BAND_ENTRY rows for each document (handle) and each of its bands."""
+class BandChunk(NamedTuple):
+    """The band entries of one batch of documents in one bucket."""
+
+    handles: bytes  # the batch's id handles, 16 bytes each, in row order
+    entries: np.ndarray  # BAND_ENTRY
+
+
+def band_entries(band_hashes: np.ndarray) -> np.ndarray:
+    """BAND_ENTRY rows for each document (row) and each of its bands."""
     docs, bands = band_hashes.shape
-    halves = np.frombuffer(b"".join(handles), dtype=">u8").reshape(docs, 2).astype(np.uint64)
+    if docs > np.iinfo(np.uint16).max:
+        raise ValueError(f"at most {np.iinfo(np.uint16).max} documents a batch, got {docs}")
     entries = np.empty(docs * bands, dtype=BAND_ENTRY)
     entries["band"] = np.tile(np.arange(bands, dtype=np.uint16), docs)
     entries["hash"] = band_hashes.reshape(-1)
-    entries["hi"] = np.repeat(halves[:, 0], bands)
-    entries["lo"] = np.repeat(halves[:, 1], bands)
+    entries["row"] = np.repeat(np.arange(docs, dtype=np.uint16), bands)
     return entries
 
 
@@ -41,26 +49,32 @@ def _handles(hi: np.ndarray, lo: np.ndarray) -> list[bytes]:
     return pairs.view("V16").ravel().tolist()
 
 
-def bucket_stars(entries: np.ndarray) -> Iterator[tuple[bytes, bytes]]:
+def bucket_stars(chunks: list[BandChunk]) -> Iterator[tuple[bytes, bytes]]:
     """Edges (member, smallest member) of every run of equal (band, hash) in one bucket.
 
     The same edges as star_edges over each band key's documents, in one sort: a document
     listed twice (one record in two copies of a file) is never an edge to itself.
     """
-    if not len(entries):
+    chunks = [c for c in chunks if len(c.entries)]
+    if not chunks:
         return
-    order = np.lexsort((entries["lo"], entries["hi"], entries["hash"], entries["band"]))
-    e = entries[order]
-    starts = np.r_[True, (e["band"][1:] != e["band"][:-1]) | (e["hash"][1:] != e["hash"][:-1])]
-    smallest = np.maximum.accumulate(np.where(starts, np.arange(len(e)), 0))
-    member = (e["hi"] != e["hi"][smallest]) | (e["lo"] != e["lo"][smallest])
+    band = np.concatenate([c.entries["band"] for c in chunks])
+    value = np.concatenate([c.entries["hash"] for c in chunks])
+    # Each entry's document as the two big-endian halves of its handle: (hi, lo) order is
+    # id order.
+    halves = [
+        np.frombuffer(c.handles, dtype=">u8").reshape(-1, 2)[c.entries["row"]] for c in chunks
+    ]
+    hi = np.concatenate([h[:, 0] for h in halves]).astype(np.uint64)
+    lo = np.concatenate([h[:, 1] for h in halves]).astype(np.uint64)
+    order = np.lexsort((lo, hi, value, band))
+    band, value, hi, lo = band[order], value[order], hi[order], lo[order]
+    starts = np.r_[True, (band[1:] != band[:-1]) | (value[1:] != value[:-1])]
+    smallest = np.maximum.accumulate(np.where(starts, np.arange(len(band)), 0))
+    member = (hi != hi[smallest]) | (lo != lo[smallest])
     rows = np.flatnonzero(member)
     first = smallest[rows]
-    yield from zip(
-        _handles(e["hi"][rows], e["lo"][rows]),
-        _handles(e["hi"][first], e["lo"][first]),
-        strict=True,
-    )
+    yield from zip(_handles(hi[rows], lo[rows]), _handles(hi[first], lo[first]), strict=True)
 
 
 def candidate_probability(similarity: float, bands: int, rows: int) -> float:

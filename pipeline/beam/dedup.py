@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 
 import apache_beam as beam
-import numpy as np
 from apache_beam.pvalue import TaggedOutput
 
 from dedup.arrays import split_by
@@ -24,7 +23,7 @@ from dedup.components import (
     small_star_changed,
     small_star_node,
 )
-from dedup.lsh import band_entries, bucket_stars, entry_buckets
+from dedup.lsh import BandChunk, band_entries, bucket_stars, entry_buckets
 from dedup.minhash import NEAR_DUPLICATE, MinHasher, MinHashParams, MinHashSettings
 from dedup.shingles import jaccard, shingle_hashes
 from pipeline.beam.stage import (
@@ -118,8 +117,8 @@ class MinHashDoFn(CountingDoFn):
 
 
 class BandEntries(MinHashDoFn):
-    """A batch of documents -> (bucket, packed band entries): 26 bytes a document and band,
-    one record per bucket and batch (never a record per band key, nor the signature)."""
+    """A batch of documents -> (bucket, packed BandChunk): 12 bytes a document and band, and
+    the batch's id handles once per bucket (never a record per band key, nor the signature)."""
 
     def __init__(self, params: MinHashParams, buckets: int):
         self.params = params
@@ -132,22 +131,22 @@ class BandEntries(MinHashDoFn):
         hashes, has_shingles = self.hasher.text_band_hashes([doc.text for doc in batch])
         if not has_shingles.all():
             self.funnel.figure("documents_without_shingles", int((~has_shingles).sum()))
-        handles = [id_handle(doc.id) for doc, has in zip(batch, has_shingles, strict=True) if has]
-        if not handles:
+        docs = [doc for doc, has in zip(batch, has_shingles, strict=True) if has]
+        if not docs:
             return
-        entries = band_entries(handles, hashes[has_shingles])
-        for bucket, rows in split_by(entry_buckets(entries, self.buckets)):
-            yield bucket, packed(entries[rows])
+        handles = b"".join(id_handle(doc.id) for doc in docs)
+        entries = band_entries(hashes[has_shingles])
+        for bucket, at in split_by(entry_buckets(entries, self.buckets)):
+            yield bucket, packed(BandChunk(handles, entries[at]))
 
 
 class BucketStars(MinHashDoFn):
-    """(bucket, packed entries) -> edges from each member of a band key to its smallest."""
+    """(bucket, packed chunks) -> edges from each member of a band key to its smallest."""
 
     def process(self, item):
         _, chunks = item
-        entries = np.concatenate([unpacked(chunk) for chunk in chunks])
         edges = 0
-        for edge in bucket_stars(entries):
+        for edge in bucket_stars([unpacked(chunk) for chunk in chunks]):
             edges += 1
             yield edge
         if edges:

@@ -45,7 +45,7 @@ def test_bucket_stars_are_the_star_edges_of_every_band_key():
     import numpy as np
 
     from dedup.components import star_edges
-    from dedup.lsh import band_entries, bucket_stars, entry_buckets
+    from dedup.lsh import BandChunk, band_entries, bucket_stars, entry_buckets
     from pipeline.document import document_id, handle_id, id_handle
 
     ids = [document_id(f"2023-06-0{i % 3 + 1}T00:00:00Z", f"record-{i}") for i in range(60)]
@@ -58,11 +58,15 @@ def test_bucket_stars_are_the_star_edges_of_every_band_key():
         for value in set(hashes[:, band].tolist())
         for edge in star_edges([ids[d] for d in range(len(ids)) if hashes[d, band] == value])
     )
-    entries = band_entries([id_handle(i) for i in ids], hashes)
-    buckets = entry_buckets(entries, 7)
+    # Two batches, as two workers would send them.
+    chunks = []
+    for batch in (slice(0, 30), slice(30, None)):
+        entries = band_entries(hashes[batch])
+        handles = b"".join(id_handle(i) for i in ids[batch])
+        chunks.append((handles, entries, entry_buckets(entries, 7)))
     got = sorted(
         (handle_id(a), handle_id(b))
         for k in range(7)
-        for a, b in bucket_stars(entries[buckets == k])
+        for a, b in bucket_stars([BandChunk(h, e[b == k]) for h, e, b in chunks])
     )
     assert got == want and len(want) > 100
