@@ -97,7 +97,7 @@ class KeepEarliest(beam.PTransform):
         [reason] = stage.reasons
         result = (
             docs
-            | "Key" >> beam.Map(lambda doc: (stage.key(doc), (doc.id, packed(doc, compress=True))))
+            | "Key" >> beam.Map(lambda doc: (stage.key(doc), (doc.id, packed(doc))))
             | "Group" >> beam.GroupByKey()
             | "Keep smallest"
             >> beam.ParDo(KeepSmallest(stage.name, reason)).with_outputs(
@@ -387,8 +387,7 @@ class MinHashStage(beam.PTransform):
         )
         joined = (
             (
-                docs
-                | "Key docs" >> beam.Map(lambda doc: (doc.id, ("doc", packed(doc, compress=True)))),
+                docs | "Key docs" >> beam.Map(lambda doc: (doc.id, ("doc", packed(doc)))),
                 drops | "Key labels" >> beam.MapTuple(lambda node, lab: (node, ("label", lab))),
             )
             | "Flatten join" >> beam.Flatten()

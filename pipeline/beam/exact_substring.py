@@ -60,10 +60,10 @@ DOC_RECORDS = Metrics.counter(NAME, "document_records")
 DOC_BYTES = Metrics.counter(NAME, "document_bytes")
 
 
-def _shuffled(record, counter=KEYED_RECORDS, size=KEYED_BYTES):
-    """(key, value) -> (key, the value packed), counted; documents and token ids compressed."""
+def _shuffled(record, counter=KEYED_RECORDS, size=KEYED_BYTES, compress=False):
+    """(key, value) -> (key, the value packed), counted."""
     key, value = record
-    data = packed(value, compress=counter is DOC_RECORDS)
+    data = packed(value, compress)
     counter.inc()
     size.inc(len(data))
     return key, data
@@ -81,11 +81,11 @@ class _Stage(CountingDoFn):
         self.tokenizer = span_tokenizer(self.stage.tokenizer)
 
     def _out(self, doc: Document, ids: np.ndarray | None = None) -> Document:
+        """A kept document; with the ids of its (unchanged) text when they are handed on."""
         self.funnel.kept(doc)
-        if ids is not None and self.stage.hand_on_ids:
-            # The text is unchanged: its ids are what the output tokenizer would compute.
-            return doc.replace(text_ids=ids)
-        return doc
+        # The ids are what the output tokenizer would compute (hand_on_ids says it is the same).
+        ids = ids if self.stage.hand_on_ids else None
+        return doc if doc.text_ids is ids else doc.replace(text_ids=ids)
 
 
 def _per_bucket(batch: str, keys: np.ndarray, buckets: int, *columns):
@@ -95,7 +95,8 @@ def _per_bucket(batch: str, keys: np.ndarray, buckets: int, *columns):
 
 
 class Fingerprint(_Stage):
-    """A batch of documents -> (batch, (docs, ids)) and per bucket its winnowed fingerprints."""
+    """A batch of documents -> (batch, docs with their ids), (batch, (ids)) and per bucket the
+    winnowed fingerprints."""
 
     def process(self, batch: list[Document]):
         funnel, stage = self.funnel, self.stage
@@ -126,14 +127,15 @@ class Fingerprint(_Stage):
             doc_rows.append(np.full(len(picked), len(docs), dtype=np.int32))
             positions.append(picked.astype(np.int32))
             hashes.append(picked_hashes)
-            docs.append(doc)
+            docs.append(doc.replace(text_ids=ids))  # the cut needs them; documents compress
             ids_list.append(ids)
         if not docs:
             return
         key = docs[0].id
-        yield _shuffled((key, (docs, ids_list)), DOC_RECORDS, DOC_BYTES)
+        yield _shuffled((key, docs), DOC_RECORDS, DOC_BYTES)
         names = np.array([d.id.encode("utf-8") for d in docs])
-        yield TaggedOutput(IDS, _shuffled((key, (names, ids_list)), DOC_RECORDS, DOC_BYTES))
+        record = (key, (names, ids_list))
+        yield TaggedOutput(IDS, _shuffled(record, DOC_RECORDS, DOC_BYTES, compress=True))
         rows, grams = np.concatenate(doc_rows), np.concatenate(hashes)
         for record in _per_bucket(key, grams, stage.buckets, rows, np.concatenate(positions)):
             yield TaggedOutput(GRAMS, _shuffled(record))
@@ -242,13 +244,13 @@ class Cut(_Stage):
 
     def process(self, item):
         _, joined = item
-        (docs, ids_list), flagged = unpacked(joined["doc"][0]), _gathered(joined["start"])
+        docs, flagged = unpacked(joined["doc"][0]), _gathered(joined["start"])
         for row, doc in enumerate(docs):
             starts = flagged.get(row)
             if starts is None:
-                yield self._out(doc, ids_list[row])
+                yield self._out(doc, doc.text_ids)
             else:
-                yield from self.cut(doc, ids_list[row], starts)
+                yield from self.cut(doc, doc.text_ids, starts)
 
     def cut(self, doc: Document, ids: np.ndarray, starts: np.ndarray):
         funnel, stage = self.funnel, self.stage
@@ -274,7 +276,7 @@ class Cut(_Stage):
             funnel.dropped(TOO_SHORT)
             yield TaggedOutput(DROPPED, dropped_sample(doc, NAME, TOO_SHORT, text))
             return
-        yield self._out(doc.replace(text=text))
+        yield self._out(doc.replace(text=text, text_ids=None))
 
 
 class ExactSubstringStage(beam.PTransform):

@@ -15,11 +15,11 @@ import time
 from typing import NamedTuple
 
 import apache_beam as beam
-import pyarrow as pa
 from apache_beam.pvalue import PCollection, TaggedOutput
 from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
+from pipeline import document
 from pipeline.document import Document
 from pipeline.funnel import Funnel
 
@@ -119,30 +119,22 @@ class Progress:
             log.info("%s: %s so far (%.0f/s on this worker)", self.what, f"{self.count:,}", rate)
 
 
-# Documents (text, token ids) shrink to about half with zstd at its fastest level, at about
-# 100 MB/s; the local runner holds about five copies of what a shuffle carries. Hashes do not
-# compress and are shipped as they are.
-_CODEC = pa.Codec("zstd", compression_level=1)
 _PICKLED, _COMPRESSED = b"P", b"Z"
 
 
 def packed(value, compress: bool = False) -> bytes:
-    """A shuffled value pickled once into bytes (compressed for documents); Beam only copies it.
+    """A shuffled value pickled once into bytes, compressed on request; Beam only copies it.
 
     Beam's default coder would encode each numpy array and document of the value on its own,
-    through its pickle fallback, and again to estimate sizes.
+    through its pickle fallback, and again to estimate sizes. Documents compress themselves
+    when pickled; ask for compression for other text or token ids (hashes do not compress).
     """
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    if not compress:
-        return _PICKLED + data
-    size = len(data).to_bytes(8, "little")
-    return _COMPRESSED + size + _CODEC.compress(data, asbytes=True)
+    return _COMPRESSED + document.compress(data) if compress else _PICKLED + data
 
 
 def unpacked(data: bytes):
     """The value `packed` made."""
     if data[:1] == _COMPRESSED:
-        size = int.from_bytes(data[1:9], "little")
-        data = _CODEC.decompress(data[9:], decompressed_size=size, asbytes=True)
-        return pickle.loads(data)
+        return pickle.loads(document.decompress(memoryview(data)[1:]))
     return pickle.loads(memoryview(data)[1:])
