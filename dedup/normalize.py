@@ -3,7 +3,10 @@ NFD with accents dropped, whitespace collapsed."""
 
 from __future__ import annotations
 
+import functools
 import unicodedata
+
+import numpy as np
 
 
 class _Table(dict):
@@ -26,9 +29,30 @@ class _Table(dict):
 _TABLE = _Table()
 
 
+@functools.cache
+def _bmp_table() -> np.ndarray:
+    """_TABLE for every character of the Basic Multilingual Plane: a code point, or -1 (none)."""
+    table = np.arange(0x10000, dtype=np.int32)
+    for codepoint in range(0x10000):
+        value = _TABLE[codepoint]
+        if value != codepoint:
+            table[codepoint] = -1 if value is None else ord(value)
+    return table
+
+
 def fold(text: str) -> str:
     """Accents dropped, lowercase, punctuation and symbols as spaces; whitespace left as is."""
-    return unicodedata.normalize("NFD", text).lower().translate(_TABLE)
+    lowered = unicodedata.normalize("NFD", text).lower()
+    try:
+        codes = np.frombuffer(lowered.encode("utf-32-le"), dtype=np.uint32)
+    except UnicodeEncodeError:  # a lone surrogate: str.translate takes anything
+        return lowered.translate(_TABLE)
+    if len(codes) and codes.max() >= 0x10000:  # beyond the table (emoji, rare scripts)
+        return lowered.translate(_TABLE)
+    # The table lookup in numpy: str.translate does a dictionary lookup per character,
+    # about 4x slower on a page of text.
+    mapped = _bmp_table()[codes]
+    return mapped[mapped >= 0].astype(np.uint32).tobytes().decode("utf-32-le")
 
 
 def normalize(text: str) -> str:
