@@ -9,6 +9,7 @@ minimum is needed first; Beam's GroupByKey iterables are re-iterable).
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
@@ -38,6 +39,7 @@ from pipeline.beam.stage import (
 )
 from pipeline.document import Document, handle_id, id_handle
 
+log = logging.getLogger("macrodata")
 MINHASH = MinHashSettings.name
 RESIDUAL = "residual"
 AUDIT = "audit"
@@ -60,12 +62,15 @@ def _rank(doc_id: str) -> str:
 class KeepSmallest(CountingDoFn):
     """(key, documents) -> the smallest-id document kept, the others dropped as duplicates."""
 
+    progress_what = "documents grouped by key"
+
     def __init__(self, stage_name: str, reason: str):
         self.stage_name = stage_name
         self.reason = reason
 
     def process(self, item):
         _, members = item
+        self.progress(len(members))
         smallest = min(doc_id for doc_id, _ in members)
         kept = False
         funnel = self.funnel
@@ -120,6 +125,8 @@ class BandEntries(MinHashDoFn):
     """A batch of documents -> (bucket, packed BandChunk): 12 bytes a document and band, and
     the batch's id handles once per bucket (never a record per band key, nor the signature)."""
 
+    progress_what = "documents hashed"
+
     def __init__(self, params: MinHashParams, buckets: int):
         self.params = params
         self.buckets = buckets
@@ -128,6 +135,7 @@ class BandEntries(MinHashDoFn):
         self.hasher = MinHasher(self.params)
 
     def process(self, batch: list[Document]):
+        self.progress(len(batch))
         hashes, has_shingles = self.hasher.text_band_hashes([doc.text for doc in batch])
         if not has_shingles.all():
             self.funnel.figure("documents_without_shingles", int((~has_shingles).sum()))
@@ -143,8 +151,11 @@ class BandEntries(MinHashDoFn):
 class BucketStars(MinHashDoFn):
     """(bucket, packed chunks) -> edges from each member of a band key to its smallest."""
 
+    progress_what = "band buckets sorted"
+
     def process(self, item):
         _, chunks = item
+        self.progress()
         edges = 0
         for edge in bucket_stars([unpacked(chunk) for chunk in chunks]):
             edges += 1
@@ -160,9 +171,13 @@ class StarStep(MinHashDoFn):
         self.step = step
         self.changed = changed
         self.counter = counter
+        # "round_2_small_star_changed" -> "components round 2 small-star, nodes"
+        step_name = counter.removesuffix("_changed").replace("_star", "-star").replace("_", " ")
+        self.progress_what = f"components {step_name}, nodes"
 
     def process(self, item):
         node, neighbours = item
+        self.progress()
         changed = 0
         for edge in self.step(node, neighbours):
             changed += self.changed(node, edge)
@@ -195,6 +210,7 @@ class ResolveResidual(MinHashDoFn):
         self.rounds = rounds
 
     def process(self, _, size, residual):
+        log.info("minhash: %s edges unsettled after %d star rounds", f"{size:,}", self.rounds)
         self.funnel.figure("residual_edges", size)
         self.funnel.figure("rounds", self.rounds)
         if size > self.budget:
@@ -230,11 +246,14 @@ class ApplyLabels(MinHashDoFn):
     here, where the documents are anyway, so none is held back for a later pass.
     """
 
+    progress_what = "documents joined with their components"
+
     def __init__(self, ngram: int):
         self.ngram = ngram
 
     def process(self, item, pairs):
         _, values = item
+        self.progress()
         docs, label = [], None
         for tag, value in values:
             if tag == "doc":
@@ -262,8 +281,11 @@ class ApplyLabels(MinHashDoFn):
 class ClusterSizes(MinHashDoFn):
     """(cluster minimum, dropped members) -> the cluster-size histogram."""
 
+    progress_what = "near-duplicate clusters counted"
+
     def process(self, item):
         _, dropped = item
+        self.progress()
         self.funnel.histogram("minhash_cluster_size", dropped + 1)
         self.funnel.figure("clusters")
 

@@ -98,7 +98,10 @@ class Fingerprint(_Stage):
     """A batch of documents -> (batch, docs with their ids), (batch, (ids)) and per bucket the
     winnowed fingerprints."""
 
+    progress_what = "documents tokenized and fingerprinted"
+
     def process(self, batch: list[Document]):
+        self.progress(len(batch))
         funnel, stage = self.funnel, self.stage
         funnel.entered(len(batch))
         try:
@@ -207,8 +210,11 @@ def _gathered(chunks) -> dict[int, np.ndarray]:
 class Candidates(_Stage):
     """(batch, {ids, repeated q}) -> per bucket the 128-bit keys of its candidate windows."""
 
+    progress_what = "batches' candidate windows"
+
     def process(self, item):
         batch, joined = item
+        self.progress()
         names, ids_list = unpacked(joined["ids"][0])
         stage, keep_first = self.stage, self.stage.mode == KEEP_FIRST
         doc_rows, starts, keys = [], [], []
@@ -242,8 +248,11 @@ def _window_counts(keep_first: bool):
 class Cut(_Stage):
     """(batch, {docs, flagged starts}) -> the documents without their repeated spans."""
 
+    progress_what = "batches cut"
+
     def process(self, item):
         _, joined = item
+        self.progress()
         docs, flagged = unpacked(joined["doc"][0]), _gathered(joined["start"])
         for row, doc in enumerate(docs):
             starts = flagged.get(row)

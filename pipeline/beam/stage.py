@@ -52,12 +52,23 @@ def load_transform(path: str) -> type[beam.PTransform]:
 
 
 class CountingDoFn(beam.DoFn):
-    """A DoFn of stage `stage_name`: counts into `self.funnel`, sent once per bundle on STATS."""
+    """A DoFn of stage `stage_name`: counts into `self.funnel`, sent once per bundle on STATS.
+
+    `progress(n)` reports `progress_what` as it goes: a line when the step starts on this
+    worker, then one every 15 seconds, so a long dedup phase is never silent.
+    """
 
     stage_name = ""
+    progress_what = ""  # e.g. "documents hashed"; empty: no progress lines
 
     def start_bundle(self):
         self.funnel = Funnel(self.stage_name)
+
+    def progress(self, n: int = 1) -> None:
+        """Count `n` more of `progress_what` done."""
+        if "_progress" not in self.__dict__:
+            self._progress = Progress(f"{self.stage_name}: {self.progress_what}")
+        self._progress.tick(n)
 
     def finish_bundle(self):
         counts = self.funnel.take()
@@ -102,7 +113,7 @@ def dropped_sample(doc: Document, stage: str, reason: str, detail: str = "") -> 
 
 
 class Progress:
-    """Rate-limited progress lines for long local runs."""
+    """Rate-limited progress lines for long local runs: when work starts, then every 15 s."""
 
     def __init__(self, what: str, every_seconds: float = 15.0):
         self.what = what
@@ -111,6 +122,8 @@ class Progress:
         self.count = 0
 
     def tick(self, n: int = 1) -> None:
+        if not self.count:
+            log.info("%s: started", self.what)
         self.count += n
         now = time.monotonic()
         if now - self.last >= self.every:
