@@ -44,6 +44,13 @@ class Document:
     text_ids: np.ndarray | None = None
     signals: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    # Whitespace-separated words of `text`, counted once per text (every stage's funnel row
+    # counts them); kept in step with `text` by __post_init__ and `replace`.
+    words: int = -1
+
+    def __post_init__(self):
+        if self.words < 0:
+            object.__setattr__(self, "words", len(self.text.split()) if self.text else 0)
 
     def __reduce__(self):
         # Pickled compressed: a document waiting in a shuffle or between the runner's stages
@@ -53,6 +60,8 @@ class Document:
 
     def replace(self, **changes: Any) -> Document:
         """A copy with `changes` applied (documents are immutable)."""
+        if "text" in changes and "words" not in changes:
+            changes["words"] = -1  # counted again for the new text
         return dataclasses.replace(self, **changes)
 
     def with_signals(self, scores: dict[str, float]) -> Document:

@@ -26,7 +26,7 @@ from pipeline.document import Document
 
 def words_of(doc: Document) -> int:
     """Whitespace-separated words of a document's text (the funnel's word counts)."""
-    return len(doc.text.split()) if doc.text else 0
+    return doc.words
 
 
 def length_bucket(value: int) -> int:

@@ -24,3 +24,17 @@ def test_handles_invert_and_keep_the_order_of_ids():
 def test_a_string_that_is_no_document_id_has_no_handle(bad):
     with pytest.raises(ValueError, match="not a document id"):
         id_handle(bad)
+
+
+def test_the_word_count_follows_the_text():
+    import pickle
+
+    from pipeline.document import Document
+
+    doc = Document(id="a", url="u", text="one two  three\nfour")
+    assert doc.words == 4
+    assert doc.replace(text="just two").words == 2
+    assert doc.replace(language="en").words == 4
+    assert doc.with_signals({"x": 1.0}).words == 4
+    assert pickle.loads(pickle.dumps(doc)) == doc
+    assert Document(id="b", url="u").words == 0
