@@ -52,7 +52,7 @@ from pipeline.document import Document
 NAME = ExactSubstring.name
 SPAN_CHARS = 500
 # Tagged outputs inside the stage.
-GRAMS, IDS, UNTOUCHED, SPANS = "grams", "ids", "untouched", "spans"
+GRAMS, IDS, SPANS = "grams", "ids", "spans"
 # Beam metrics (not stats.json) of what the stage shuffles, read by the benchmark.
 KEYED_RECORDS = Metrics.counter(NAME, "keyed_records")
 KEYED_BYTES = Metrics.counter(NAME, "keyed_bytes")
@@ -123,19 +123,21 @@ class Fingerprint(_Stage):
                 continue
             funnel.figure("tokens_in", len(ids))
             funnel.figure("windows_all", max(len(ids) - stage.min_tokens + 1, 0))
-            if len(picked) == 0:  # too short to hold a window: cannot be cut
-                yield TaggedOutput(UNTOUCHED, self._out(doc, ids))
-                continue
-            funnel.figure("fingerprints", len(picked))
-            doc_rows.append(np.full(len(picked), len(docs), dtype=np.int32))
-            positions.append(picked.astype(np.int32))
-            hashes.append(picked_hashes)
+            # A document too short to hold a window has no fingerprint and is never cut; it
+            # still goes to the cut with the others, so the kept documents are one collection.
+            if len(picked):
+                funnel.figure("fingerprints", len(picked))
+                doc_rows.append(np.full(len(picked), len(docs), dtype=np.int32))
+                positions.append(picked.astype(np.int32))
+                hashes.append(picked_hashes)
             docs.append(doc.replace(text_ids=ids))  # the cut needs them; documents compress
             ids_list.append(ids)
         if not docs:
             return
         key = docs[0].id
         yield _shuffled((key, docs), DOC_RECORDS, DOC_BYTES)
+        if not hashes:
+            return
         names = np.array([d.id.encode("utf-8") for d in docs])
         record = (key, (names, ids_list))
         yield TaggedOutput(IDS, _shuffled(record, DOC_RECORDS, DOC_BYTES, compress=True))
@@ -304,7 +306,7 @@ class ExactSubstringStage(beam.PTransform):
             | "Batch" >> beam.BatchElements(min_batch_size=16, max_batch_size=1024)
             | "Fingerprint"
             >> beam.ParDo(Fingerprint(stage)).with_outputs(
-                STATS, ERRORS, GRAMS, IDS, UNTOUCHED, main=DOCUMENTS
+                STATS, ERRORS, GRAMS, IDS, main=DOCUMENTS
             )
         )
         repeated_fps = _count_repeats(first[GRAMS], "fps", stage, lambda c: KeyCounts.of(c[3]))
@@ -338,6 +340,5 @@ class ExactSubstringStage(beam.PTransform):
             | "Audit section"
             >> beam.Map(lambda spans: {"spans": sorted(spans, key=lambda s: s["rank"])})
         )
-        kept = (first[UNTOUCHED], cut[DOCUMENTS]) | "Kept" >> beam.Flatten()
         stats = (first[STATS], windows[STATS], cut[STATS]) | "Stats" >> beam.Flatten()
-        return StageResult(kept, stats, cut[DROPPED], first[ERRORS], audit)
+        return StageResult(cut[DOCUMENTS], stats, cut[DROPPED], first[ERRORS], audit)
