@@ -33,6 +33,9 @@ class Document:
     language_score: float = 0.0
     crawl_date: str = ""
     html: str | None = None
+    # `html` in UTF-8 when the reader already has those bytes (the payload of a UTF-8 page),
+    # so extraction need not encode the page again; dropped with `html`.
+    html_utf8: bytes | None = None
     # The page is incomplete: the file was cut or damaged, the crawler cut it (WARC-Truncated),
     # or the reader did (read.max_payload_bytes).
     truncated: bool = False

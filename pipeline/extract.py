@@ -217,15 +217,15 @@ class _Pool:
         self.next_key = 0  # key of the next page submitted
         self.next_out = 0  # key of the next answer to hand back
 
-    def submit(self, html: str) -> int:
-        """Queue one page; its key (answers come back in key order)."""
+    def submit(self, html: bytes) -> int:
+        """Queue one page (UTF-8); its key (answers come back in key order)."""
         while True:
             slot = min(range(len(self.queues)), key=lambda i: len(self.queues[i]))
             if len(self.queues[slot]) < self.depth:
                 break
             self._collect(block=True)
         key, self.next_key = self.next_key, self.next_key + 1
-        self.queues[slot].append((key, html.encode("utf-8", "surrogatepass")))
+        self.queues[slot].append((key, html))
         self._feed(slot)
         return key
 
@@ -382,9 +382,16 @@ class Extraction(Filter):
         if self._workers["waiting"]:
             raise RuntimeError("extract() called with submitted pages outstanding; flush first")
         pool = self._workers["pool"]
-        pool.submit(html)
+        pool.submit(html.encode("utf-8", "surrogatepass"))
         [(_, result)] = pool.drain()
         return result
+
+    def _page(self, doc: Document) -> bytes:
+        """The page as its process receives it: UTF-8, cut at max_html_chars characters."""
+        html = doc.html or ""
+        if doc.html_utf8 is not None and len(html) <= self.max_html_chars:
+            return doc.html_utf8  # the reader's bytes: no second encoding of the page
+        return html[: self.max_html_chars].encode("utf-8", "surrogatepass")
 
     def apply(self, doc: Document) -> tuple[Document, Verdict]:
         return self._finish(doc, *self.extract(doc.html or ""))
@@ -393,7 +400,7 @@ class Extraction(Filter):
         if self.timeout_seconds <= 0:
             return super().submit(doc)
         self.setup()
-        key = self._workers["pool"].submit((doc.html or "")[: self.max_html_chars])
+        key = self._workers["pool"].submit(self._page(doc))
         self._workers["waiting"][key] = doc
         return self._finished(self._workers["pool"].finished())
 
@@ -418,7 +425,8 @@ class Extraction(Filter):
         limits = ["html_chars"] if len(doc.html or "") > self.max_html_chars else []
         if status != "ok":
             reason = "extraction_timeout" if status == "timeout" else "extraction_error"
-            return doc.replace(html=None, meta={**doc.meta, "error": result}), drop(reason)
+            failed = doc.replace(html=None, html_utf8=None, meta={**doc.meta, "error": result})
+            return failed, drop(reason)
         text = result[: self.max_text_chars]
         if len(result) > self.max_text_chars:
             limits.append("text_chars")
@@ -426,5 +434,5 @@ class Extraction(Filter):
                 text = text[: text.rindex("\n")]
         text = clean_text(text, self.max_consecutive_newlines, self.remove_urls)
         meta = {**doc.meta, LIMITS_KEY: tuple(limits)} if limits else doc.meta
-        doc = doc.replace(html=None, text=text, meta=meta)
+        doc = doc.replace(html=None, html_utf8=None, text=text, meta=meta)
         return doc, (KEEP if text else drop("empty_extraction"))

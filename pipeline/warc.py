@@ -147,19 +147,25 @@ def binary_chars(text: str) -> int:
 
 def decode_html(payload: bytes, content_type: str | None) -> str:
     """Decode with the HTTP charset, then the <meta> charset, then detection."""
+    return _decode_html(payload, content_type)[0]
+
+
+def _decode_html(payload: bytes, content_type: str | None) -> tuple[str, bool]:
+    """(decode_html's text, whether `payload` is exactly that text in UTF-8)."""
     charset = declared_charset(content_type, payload)
     if charset == "iso8859-1":
         charset = "cp1252"  # as browsers do (WHATWG Encoding): the label means windows-1252
     if charset is not None:
         try:
-            return payload.decode(charset)
+            text = payload.decode(charset)
+            return text, codecs.lookup(charset).name == "utf-8"
         except (UnicodeDecodeError, LookupError):
             pass  # the declaration lied: fall through to detection
     try:
-        return payload.decode("utf-8")
+        return payload.decode("utf-8"), True
     except UnicodeDecodeError:
         pass
-    return payload.decode(detect_charset(payload[:65536]), errors="replace")
+    return payload.decode(detect_charset(payload[:65536]), errors="replace"), False
 
 
 def detect_charset(sample: bytes) -> str:
@@ -711,7 +717,7 @@ def _outcome(record, source: str, limits: ReadLimits) -> Outcome:
     payload = record.content_stream().read(limits.max_payload_bytes + 1)
     capped = len(payload) > limits.max_payload_bytes
     payload = payload[: limits.max_payload_bytes]
-    html = decode_html(payload, content_type)
+    html, payload_is_utf8 = _decode_html(payload, content_type)
     sample = html[:65536]
     if sample and binary_chars(sample) > _MAX_BINARY_FRACTION * len(sample):
         return Outcome(reason=BINARY, detail=f"{content_type[:60]}: {payload[:16]!r}")
@@ -726,6 +732,8 @@ def _outcome(record, source: str, limits: ReadLimits) -> Outcome:
         source=source,
         crawl_date=crawl_date,
         html=html,
+        # Extraction ships the page to its process as UTF-8: for a UTF-8 page, the payload.
+        html_utf8=payload if payload_is_utf8 else None,
         truncated=capped or bool(cut),
     )
     return Outcome(document=document, capped=capped, warc_truncated=cut)

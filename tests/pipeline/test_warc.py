@@ -66,6 +66,23 @@ def test_reads_html_200_and_counts_the_rest():
     assert outcomes[1].offset > 0
 
 
+@pytest.mark.parametrize(
+    "content_type, body, utf8",
+    [
+        ("text/html; charset=utf-8", PAGE.encode(), True),
+        ("text/html", PAGE.encode(), True),  # undeclared, valid UTF-8
+        ("text/html; charset=windows-1252", PAGE.encode("cp1252"), False),
+        ("text/html", PAGE.encode("cp1252"), False),  # detected: decoded with replacement
+    ],
+)
+def test_the_reader_hands_on_the_payload_of_a_utf8_page(content_type, body, utf8):
+    data = warc([("https://a.example/", "200 OK", content_type, body)])
+    doc = next(iter_warc(io.BytesIO(data), "f.warc.gz")).document
+    assert (doc.html_utf8 is not None) == utf8
+    if utf8:
+        assert doc.html_utf8 == doc.html.encode("utf-8")
+
+
 def test_plain_uncompressed_warc():
     data = warc([("https://a.example/", "200 OK", "text/html", PAGE.encode())], gzip=False)
     assert list(iter_warc(io.BytesIO(data), "f.warc"))[0].document is not None
