@@ -50,6 +50,8 @@ UNSUPPORTED = "unsupported_compression"  # zstd, xz, bzip2; lz4 without the lz4 
 
 WARC = "warc"
 ARC = "arc"
+# Whitespace (re's \s is str.isspace) and the C0 controls and DEL.
+_BAD_URI_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
 MAX_URI_CHARS = 4096  # choice: browsers and CommonCrawl's index cap URLs well below this
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_LINE = re.compile(rb"\nWARC/1\.[01]\r?\n")
@@ -129,7 +131,7 @@ def uri_problem(url: str) -> str:
         return "missing or empty"
     if len(url) > MAX_URI_CHARS:
         return f"longer than {MAX_URI_CHARS} characters"
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+    if _BAD_URI_CHAR.search(url):
         return "whitespace or control characters"
     try:
         host = urlsplit(url).hostname

@@ -381,3 +381,13 @@ def test_a_bomb_in_a_gzip_stream_is_capped_in_bounded_memory():
     assert [o.capped for o in outcomes] == [True, False]
     assert len(outcomes[0].document.html) == 100_000 and outcomes[1].document is not None
     assert peak < 64 * mc.MIB
+
+
+def test_a_target_uri_character_is_refused_exactly_when_it_is_whitespace_or_a_control():
+    import sys
+
+    from pipeline.warc import _BAD_URI_CHAR
+
+    for char in map(chr, range(sys.maxunicode + 1)):
+        control = char.isspace() or ord(char) < 32 or ord(char) == 127
+        assert bool(_BAD_URI_CHAR.search(char)) == control, hex(ord(char))
