@@ -640,6 +640,8 @@ class _RecordLoader(ArcWarcRecordLoader):
         self.arc_parser = _ArcHeaders()
 
     def load_http_headers(self, rec_type, uri, stream, length):
+        if rec_type == "request":  # a third of the records; only responses become documents
+            return None
         return super().load_http_headers(rec_type, uri or "", stream, length)
 
 
