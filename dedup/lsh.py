@@ -9,6 +9,8 @@ from typing import NamedTuple
 import numpy as np
 from datasketch.lsh import _optimal_param
 
+from dedup.arrays import split_by
+
 # One document in one band, as shuffled: 12 bytes. The document is a row of its chunk's
 # handle table (pipeline.document.id_handle, 16 bytes a document, once per chunk).
 BAND_ENTRY = np.dtype([("band", "<u2"), ("hash", "<u8"), ("row", "<u2")])
@@ -40,6 +42,24 @@ def entry_buckets(entries: np.ndarray, buckets: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         mixed = entries["hash"] ^ (entries["band"].astype(np.uint64) * _BAND_MIX)
     return (mixed % np.uint64(buckets)).astype(np.int64)
+
+
+def band_chunks(handles: bytes, band_hashes: np.ndarray, buckets: int):
+    """(bucket, BandChunk) of a batch: its band entries split by bucket, each chunk carrying
+    the handles of the documents it names only.
+
+    With few buckets (the default 64) every document has entries in every chunk, and a
+    document costs 12 bytes a band plus 16 bytes a bucket; with more buckets than bands (a
+    whole dump in one job) a chunk names each document about once, and the handle costs 16
+    bytes an entry instead of a table the size of the batch in every chunk.
+    """
+    table = np.frombuffer(handles, dtype="V16")
+    entries = band_entries(band_hashes)
+    for bucket, at in split_by(entry_buckets(entries, buckets)):
+        chunk = entries[at]
+        present, rows = np.unique(chunk["row"], return_inverse=True)
+        chunk["row"] = rows
+        yield bucket, BandChunk(table[present].tobytes(), chunk)
 
 
 def _handles(hi: np.ndarray, lo: np.ndarray) -> list[bytes]:

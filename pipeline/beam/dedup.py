@@ -14,7 +14,6 @@ import logging
 import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
 
-from dedup.arrays import split_by
 from dedup.components import (
     UnionFind,
     canonical,
@@ -24,7 +23,7 @@ from dedup.components import (
     small_star_changed,
     small_star_node,
 )
-from dedup.lsh import BandChunk, band_entries, bucket_stars, entry_buckets
+from dedup.lsh import band_chunks, bucket_stars
 from dedup.minhash import NEAR_DUPLICATE, MinHasher, MinHashParams, MinHashSettings
 from dedup.shingles import jaccard, shingle_hashes
 from pipeline.beam.stage import (
@@ -123,7 +122,8 @@ class MinHashDoFn(CountingDoFn):
 
 class BandEntries(MinHashDoFn):
     """A batch of documents -> (bucket, packed BandChunk): 12 bytes a document and band, and
-    the batch's id handles once per bucket (never a record per band key, nor the signature)."""
+    the id handles of the documents a chunk names (never a record per band key, nor the
+    signature)."""
 
     progress_what = "documents hashed"
 
@@ -143,9 +143,8 @@ class BandEntries(MinHashDoFn):
         if not docs:
             return
         handles = b"".join(id_handle(doc.id) for doc in docs)
-        entries = band_entries(hashes[has_shingles])
-        for bucket, at in split_by(entry_buckets(entries, self.buckets)):
-            yield bucket, packed(BandChunk(handles, entries[at]))
+        for bucket, chunk in band_chunks(handles, hashes[has_shingles], self.buckets):
+            yield bucket, packed(chunk)
 
 
 class BucketStars(MinHashDoFn):

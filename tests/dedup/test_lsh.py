@@ -41,11 +41,12 @@ def test_params_for_threshold():
     assert candidate_probability(0.8, bands, rows) < 0.05
 
 
-def test_bucket_stars_are_the_star_edges_of_every_band_key():
+@pytest.mark.parametrize("buckets", [7, 1000])
+def test_bucket_stars_are_the_star_edges_of_every_band_key(buckets):
     import numpy as np
 
     from dedup.components import star_edges
-    from dedup.lsh import BandChunk, band_entries, bucket_stars, entry_buckets
+    from dedup.lsh import band_chunks, bucket_stars
     from pipeline.document import document_id, handle_id, id_handle
 
     ids = [document_id(f"2023-06-0{i % 3 + 1}T00:00:00Z", f"record-{i}") for i in range(60)]
@@ -59,14 +60,16 @@ def test_bucket_stars_are_the_star_edges_of_every_band_key():
         for edge in star_edges([ids[d] for d in range(len(ids)) if hashes[d, band] == value])
     )
     # Two batches, as two workers would send them.
-    chunks = []
+    by_bucket: dict[int, list] = {}
     for batch in (slice(0, 30), slice(30, None)):
-        entries = band_entries(hashes[batch])
         handles = b"".join(id_handle(i) for i in ids[batch])
-        chunks.append((handles, entries, entry_buckets(entries, 7)))
+        for bucket, chunk in band_chunks(handles, hashes[batch], buckets):
+            # A chunk carries the handles of the documents it names, and no others.
+            assert len(chunk.handles) == 16 * len(set(chunk.entries["row"].tolist()))
+            by_bucket.setdefault(bucket, []).append(chunk)
     got = sorted(
         (handle_id(a), handle_id(b))
-        for k in range(7)
-        for a, b in bucket_stars([BandChunk(h, e[b == k]) for h, e, b in chunks])
+        for chunks in by_bucket.values()
+        for a, b in bucket_stars(chunks)
     )
     assert got == want and len(want) > 100
