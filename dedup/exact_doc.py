@@ -10,6 +10,8 @@ from dedup.normalize import normalize
 from pipeline.document import Document
 
 EXACT_DUPLICATE = "exact_duplicate"
+# A run deduplicated against earlier ones (--dedup-against): one of them kept this text.
+TEXT_KEPT_BY_EARLIER_RUN = "text_kept_by_earlier_run"
 
 
 def text_key(text: str) -> bytes:
@@ -20,10 +22,21 @@ def text_key(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class ExactDocumentDedup:
-    """Documents with the same normalised text: all but the smallest id are dropped."""
+    """Documents with the same normalised text: all but the smallest id are dropped.
+
+    With earlier runs' index files (`--dedup-against`), every copy of a text one of them kept
+    is dropped under its own reason: earlier runs always win.
+    """
 
     name: ClassVar[str] = "exact_dedup"
-    reasons: ClassVar[tuple[str, ...]] = (EXACT_DUPLICATE,)
+    reasons: ClassVar[tuple[str, ...]] = (EXACT_DUPLICATE, TEXT_KEPT_BY_EARLIER_RUN)
+    duplicate_reason: ClassVar[str] = EXACT_DUPLICATE
+    earlier_reason: ClassVar[str] = TEXT_KEPT_BY_EARLIER_RUN
+    # The column of the run index (pipeline/index.py) holding this key.
+    index_column: ClassVar[str] = "text_key"
+
+    earlier_files: tuple[str, ...] = ()  # earlier runs' index files to join against
+    earlier_documents: int = 0  # documents those files hold (sizes the join's filter)
 
     def key(self, doc: Document) -> bytes:
         """What two copies share."""

@@ -16,6 +16,9 @@ from dedup.arrays import split_by
 BAND_ENTRY = np.dtype([("band", "<u2"), ("hash", "<u8"), ("row", "<u2")])
 # Spreads one band's hashes over the buckets (any odd 64-bit constant).
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+# The node that stands for every document of earlier runs (--dedup-against): the smallest
+# handle there is, so a component holding one is labelled with it, whatever the crawl dates.
+EARLIER_HANDLE = bytes(16)
 
 
 class BandChunk(NamedTuple):
@@ -37,11 +40,25 @@ def band_entries(band_hashes: np.ndarray) -> np.ndarray:
     return entries
 
 
+def band_mix(entries: np.ndarray) -> np.ndarray:
+    """One 64-bit value per band entry, equal exactly for equal (band, hash)."""
+    with np.errstate(over="ignore"):
+        return entries["hash"] ^ (entries["band"].astype(np.uint64) * _BAND_MIX)
+
+
 def entry_buckets(entries: np.ndarray, buckets: int) -> np.ndarray:
     """The shuffle bucket of each band entry: every copy of a (band, hash) meets in one."""
-    with np.errstate(over="ignore"):
-        mixed = entries["hash"] ^ (entries["band"].astype(np.uint64) * _BAND_MIX)
-    return (mixed % np.uint64(buckets)).astype(np.int64)
+    return (band_mix(entries) % np.uint64(buckets)).astype(np.int64)
+
+
+def earlier_entries(band_hashes: np.ndarray) -> np.ndarray:
+    """BAND_ENTRY rows of earlier runs' documents ((documents, bands) hashes): all row 0, the
+    row of EARLIER_HANDLE, since only "an earlier run kept this" matters, not which document."""
+    docs, bands = band_hashes.shape
+    entries = np.zeros(docs * bands, dtype=BAND_ENTRY)
+    entries["band"] = np.tile(np.arange(bands, dtype=np.uint16), docs)
+    entries["hash"] = band_hashes.reshape(-1)
+    return entries
 
 
 def band_chunks(handles: bytes, band_hashes: np.ndarray, buckets: int):

@@ -66,15 +66,22 @@ PRESETS = {
     "fineweb": MinHashParams(bands=14, rows=8),
 }
 NEAR_DUPLICATE = "near_duplicate"
+# A run deduplicated against earlier ones' band keys (--dedup-against): the document's
+# component holds a document an earlier run kept.
+NEAR_DUPLICATE_KEPT_BY_EARLIER_RUN = "near_duplicate_kept_by_earlier_run"
 
 
 @dataclass(frozen=True)
 class MinHashSettings:
     """The minhash stage: near-duplicates (LSH buckets, then connected components) dropped,
-    the smallest id of each component kept (the config's `dedup` section)."""
+    the smallest id of each component kept (the config's `dedup` section).
+
+    With earlier runs' index files holding band keys (`--dedup-against`), a component that
+    holds a document an earlier run kept loses all of this run's members: earlier runs win.
+    """
 
     name: ClassVar[str] = "minhash"
-    reasons: ClassVar[tuple[str, ...]] = (NEAR_DUPLICATE,)
+    reasons: ClassVar[tuple[str, ...]] = (NEAR_DUPLICATE, NEAR_DUPLICATE_KEPT_BY_EARLIER_RUN)
 
     params: MinHashParams = PRESETS["refinedweb"]
     rounds: int = 3
@@ -83,6 +90,8 @@ class MinHashSettings:
     batch_size: int = 64
     # Shuffle keys of the band entries; one bucket's entries are sorted on one worker.
     buckets: int = 64
+    earlier_files: tuple[str, ...] = ()  # earlier runs' index files with band keys
+    earlier_documents: int = 0  # documents those files hold (sizes the join's filter)
 
     @classmethod
     def from_config(cls, section: dict) -> MinHashSettings:

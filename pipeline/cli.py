@@ -10,11 +10,15 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import replace
 
 from pipeline import __version__
 from pipeline.config import Config, ConfigError, default_text
-from pipeline.stages import SKIPPABLE, STAGES, RunSpec
-from pipeline.stats import MergeError
+from pipeline.index import HEADER, EarlierIndex, UnusableIndex, check_header, earlier_index
+from pipeline.parts import PartError, files_of_part, parse_part
+from pipeline.reentry import ReentryError, RunInput, run_input
+from pipeline.stages import NAMES, SKIPPABLE, STAGES, RunSpec, funnel_plan
+from pipeline.stats import MergeError, RunEntry
 from pipeline.tokenizer import TokenizerError, load_tokenizer
 
 # Local default: the portable in-process runner, named directly because the DirectRunner
@@ -52,9 +56,23 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         required=True,
         metavar="PATTERN",
-        help="WARC files: path, glob, gs:// or s3:// URL, or a warc.paths.gz list",
+        help="WARC files: path, glob, gs:// or s3:// URL, or a warc.paths.gz list; or a "
+        "previous run's output directory (its documents enter after the stages it applied)",
     )
     run.add_argument("--output", required=True, metavar="DIR")
+    run.add_argument(
+        "--part",
+        metavar="K/N",
+        help="read only the input files of part K of N (by a hash of each file's name)",
+    )
+    run.add_argument(
+        "--dedup-against",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a previous run's output: drop documents it kept (same URL, same text, or near "
+        "copies when both indexes have band keys); repeatable",
+    )
     run.add_argument("--config", metavar="FILE", help="YAML overriding the defaults")
     run.add_argument("--languages", help="comma-separated codes to keep, or 'all' (default en)")
     run.add_argument("--extractor", choices=("trafilatura", "resiliparse"))
@@ -232,10 +250,11 @@ def _beam_arguments(extra: list[str]) -> list[str]:
 def command_run(args, extra: list[str]) -> int:
     from apache_beam.options.pipeline_options import TestOptions
 
-    from pipeline.beam.io import COMMONCRAWL_BASE, check_output, expand_inputs, is_local
+    from pipeline.beam.io import check_output, is_local
 
     extra = _beam_arguments(extra)
     _check_known(extra, args.run_options)
+    part = parse_part(args.part) if args.part is not None else None
     config = Config.load(args.config, _overrides(args))
     skip = _skip(args.skip)
     tokenizer = config.section("tokenize")["tokenizer"]
@@ -247,20 +266,85 @@ def command_run(args, extra: list[str]) -> int:
     dry_run = bool(_beam_options(extra).view_as(TestOptions).dry_run)
     if is_local(args.output):
         args.output = os.path.abspath(args.output)
-    files = expand_inputs(args.input, args.cc_base_url or COMMONCRAWL_BASE)
+    files, reentry = _input_files(args, part)
+    spec = RunSpec(
+        files=files,
+        output=args.output,
+        config=config,
+        tokenizer=tokenizer,
+        skip=skip,
+        applied=reentry.applied if reentry else (),
+        input_signals=reentry.signals if reentry else (),
+    )
+    spec = replace(spec, earlier=_earlier_indexes(args, spec, reentry))
     options = _beam_options(extra, len(files))
     args.extract_processes = _extract_processes(args.extract_processes, options)
     if not dry_run:
         check_output(args.output, args.overwrite)
     log.info(
-        "macrodata %s: %d input file(s) -> %s (config %s)%s",
+        "macrodata %s: %d input file(s)%s -> %s (config %s)%s",
         __version__,
         len(files),
+        f" of part {args.part}" if part else "",
         args.output,
         config.digest(),
         " [dry run]" if dry_run else "",
     )
-    return _execute(files, args, config, skip, tokenizer, options, dry_run)
+    return _execute(spec, args, reentry, options, dry_run)
+
+
+def _run_path(path: str) -> str:
+    """A local path made absolute (runs compare and record them), a URL as it is."""
+    from pipeline.beam.io import is_local
+
+    return os.path.abspath(path).rstrip("/") if is_local(path) else path.rstrip("/")
+
+
+def _input_files(args, part: tuple[int, int] | None) -> tuple[list[str], RunInput | None]:
+    """The files the run reads: WARC files (of its part), or the shards of run directories."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from pipeline.beam.io import COMMONCRAWL_BASE, expand_inputs, is_run_directory, read_run_json
+
+    runs = [_run_path(p) for p in args.input if is_run_directory(p)]
+    if not runs:
+        files = expand_inputs(args.input, args.cc_base_url or COMMONCRAWL_BASE)
+        return (files_of_part(files, *part) if part else files), None
+    if len(runs) < len(args.input):
+        raise UsageError("--input: give either WARC files or run directories, not both")
+    if part:
+        raise UsageError("--part selects WARC files; give a part's run directories instead")
+    reentry = run_input(
+        {d: read_run_json(d, "manifest.json") for d in runs}, FileSystems.join, NAMES
+    )
+    return list(reentry.files), reentry
+
+
+def _earlier_indexes(args, spec: RunSpec, reentry: RunInput | None) -> tuple[EarlierIndex, ...]:
+    """The indexes of --dedup-against runs, checked against this run's settings."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from pipeline.beam.io import read_run_json
+    from pipeline.stages import index_settings
+
+    runs_minhash = "minhash" in [name for name, _ in funnel_plan(spec)]
+    minhash = index_settings(spec.config).minhash if runs_minhash else None
+    indexes = []
+    for given in dict.fromkeys(args.dedup_against):
+        directory = _run_path(given)
+        where = f"--dedup-against {given}"
+        if directory == _run_path(args.output):
+            raise UsageError(f"{where}: that is the --output of this run")
+        if reentry and directory in reentry.directories:
+            raise UsageError(f"{where}: that run is also an --input")
+        if read_run_json(directory, "manifest.json") is None:
+            raise UsageError(f"{where}: no manifest.json there (not a finished macrodata run)")
+        found = read_run_json(directory, HEADER)
+        if found is None:
+            raise UsageError(f"{where}: no {HEADER} there (made before runs wrote an index?)")
+        check_header(found, where, minhash)
+        indexes.append(earlier_index(directory, found, FileSystems.join))
+    return tuple(indexes)
 
 
 def _extract_processes(requested: int, options) -> int:
@@ -280,7 +364,7 @@ def _extract_processes(requested: int, options) -> int:
     return os.cpu_count() or 1
 
 
-def _execute(files, args, config, skip, tokenizer, options, dry_run: bool) -> int:
+def _execute(spec: RunSpec, args, reentry: RunInput | None, options, dry_run: bool) -> int:
     import apache_beam as beam
     from apache_beam.options.pipeline_options import StandardOptions
 
@@ -290,20 +374,26 @@ def _execute(files, args, config, skip, tokenizer, options, dry_run: bool) -> in
     runner = options.view_as(StandardOptions).runner or LOCAL_RUNNER
     # Local runs write to a sibling staging directory that replaces --output only on success.
     staging = staging_dir(args.output) if is_local(args.output) and not dry_run else None
-    spec = RunSpec(
-        files=files,
+    run_info: RunEntry = {
+        # The files read (of its part); the patterns they came from apart.
+        "inputs": list(spec.files),
+        "input_patterns": args.input,
+        "files": len(spec.files),
+        "runner": str(runner),
+        "extract_processes": args.extract_processes,
+        "started_unix": round(time.time(), 3),
+    }
+    if args.part is not None:
+        run_info["part"] = args.part
+    if reentry:
+        run_info["input_runs"] = list(reentry.directories)
+    if spec.earlier:
+        run_info["dedup_against"] = [index.directory for index in spec.earlier]
+    spec = replace(
+        spec,
         output=staging or args.output,
-        config=config,
-        tokenizer=tokenizer,
-        skip=skip,
         extract_processes=args.extract_processes,
-        run_info={
-            "inputs": args.input,
-            "files": len(files),
-            "runner": str(runner),
-            "extract_processes": args.extract_processes,
-            "started_unix": round(time.time(), 3),
-        },
+        run_info=run_info,
     )
     started = time.monotonic()
     try:
@@ -428,6 +518,9 @@ def main(argv: list[str] | None = None) -> int:
         InputError,
         FileNotFoundError,
         MergeError,
+        PartError,
+        ReentryError,
+        UnusableIndex,
     ) as error:
         print(f"macrodata: error: {error}", file=sys.stderr)
         return 2

@@ -623,6 +623,13 @@ def _samples(stats: dict, samples: dict) -> str:
     return "".join(parts)
 
 
+def _inputs(run: dict) -> str:
+    """A run's inputs as given (its files, listed in stats.json, may be thousands), its part."""
+    given = run.get("input_patterns", run.get("inputs", []))
+    part = f"<br>part {_e(run['part'])}" if run.get("part") else ""
+    return "<br>".join(_e(x) for x in given) + part
+
+
 def _run(stats: dict) -> str:
     runs = stats.get("runs") or [
         {
@@ -638,7 +645,7 @@ def _run(stats: dict) -> str:
         wall = run.get("wall_seconds")
         rows.append(
             f"<tr><td class='l'>{_e(entry.get('dir', ''))}</td>"
-            f"<td class='l url'>{'<br>'.join(_e(x) for x in run.get('inputs', []))}</td>"
+            f"<td class='l url'>{_inputs(run)}</td>"
             f"<td>{_n(run['files'], key + '/files') if 'files' in run else '–'}</td>"
             f"<td class='l'>{_e(run.get('runner', '–'))}</td>"
             f"<td class='l'>{_e(entry.get('version') or '–')}</td>"

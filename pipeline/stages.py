@@ -6,7 +6,9 @@ composite PTransform runs it. The CLI's `--skip`, the funnel plan, the job graph
 README's stage table all come from `STAGES`; nothing else lists stages.
 
 A stage is added with one entry here and one module: a `Filter` (run by the generic wrapper,
-`FILTER`) or a plain stage object with its own composite under `pipeline/beam/`.
+`FILTER`) or a plain stage object with its own composite under `pipeline/beam/`. A stage object
+with a `transform` attribute names its own composite instead of the entry's: the read stage of
+a run whose input is previous runs' shards (pipeline/reentry.py) reads Parquet, not WARC.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from filters.repetition import RepetitionFilter
 from filters.url import URLFilter
 from pipeline.config import Config
 from pipeline.extract import Extraction, ExtractSettings
+from pipeline.index import EarlierIndex, IndexSettings
 from pipeline.langid import LanguageID
+from pipeline.reentry import ShardInput
 from pipeline.tokenizer import TokenizeSettings
 from pipeline.warc import READ_REASONS, ReadLimits
 
@@ -43,6 +47,12 @@ class RunSpec:
     # Extraction processes per stage instance (pages are extracted that many at a time).
     extract_processes: int = 1
     run_info: dict = field(default_factory=dict)
+    # Re-entry: the stages the input run directories applied (empty for WARC input), and the
+    # signal columns of their shards. The run goes on after the last of those stages.
+    applied: tuple[str, ...] = ()
+    input_signals: tuple[str, ...] = ()
+    # Earlier runs' indexes the dedup stages join against (--dedup-against).
+    earlier: tuple[EarlierIndex, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,27 @@ FAILED = (PROCESSING_ERROR,)
 def _section(cls) -> Callable[[Config, RunSpec], Any]:
     """A stage whose parameters are its config section, as they are."""
     return lambda config, run: cls(**config.section(cls.name))
+
+
+def _read(config: Config, run: RunSpec) -> ReadLimits | ShardInput:
+    """WARC limits, or the shards of the run directories given as input."""
+    if run.applied:
+        return ShardInput(signals=run.input_signals)
+    return ReadLimits(**config.section("read"))
+
+
+def _earlier(run: RunSpec, band_keys: bool = False) -> dict[str, Any]:
+    """The earlier-run fields of a dedup stage: index files (with band keys, if asked)."""
+    indexes = [index for index in run.earlier if index.band_keys or not band_keys]
+    return {
+        "earlier_files": tuple(path for index in indexes for path in index.files),
+        "earlier_documents": sum(index.documents for index in indexes),
+    }
+
+
+def _minhash(config: Config, run: RunSpec) -> MinHashSettings:
+    settings = MinHashSettings.from_config(config.section("dedup"))
+    return replace(settings, **_earlier(run, band_keys=True))
 
 
 def _url_filter(config: Config, run: RunSpec) -> URLFilter:
@@ -107,8 +138,8 @@ def _tokenize(config: Config, run: RunSpec) -> TokenizeSettings:
 STAGES: tuple[Stage, ...] = (
     Stage(
         "read",
-        READ_REASONS,
-        lambda config, run: ReadLimits(**config.section("read")),
+        READ_REASONS + ShardInput.reasons,
+        _read,
         "pipeline.beam.transforms:ReadStage",
         skippable=False,
     ),
@@ -124,13 +155,13 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "exact_dedup",
         ExactDocumentDedup.reasons,
-        lambda config, run: ExactDocumentDedup(),
+        lambda config, run: ExactDocumentDedup(**_earlier(run)),
         "pipeline.beam.dedup:KeepEarliest",
     ),
     Stage(
         "minhash",
         MinHashSettings.reasons,
-        lambda config, run: MinHashSettings.from_config(config.section("dedup")),
+        _minhash,
         "pipeline.beam.dedup:MinHashStage",
     ),
     Stage(
@@ -142,25 +173,51 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "url_dedup",
         URLDedup.reasons,
-        lambda config, run: URLDedup(),
+        lambda config, run: URLDedup(**_earlier(run)),
         "pipeline.beam.dedup:KeepEarliest",
     ),
     Stage("tokenize", (), _tokenize, "pipeline.beam.sink:TokenizeStage"),
 )
 BY_NAME = {stage.name: stage for stage in STAGES}
+NAMES = [stage.name for stage in STAGES]
 SKIPPABLE = tuple(stage.name for stage in STAGES if stage.skippable)
+
+
+def _remaining(spec: RunSpec) -> list[Stage]:
+    """Read, then the stages after the last one the input applied (all of them for WARC)."""
+    if not spec.applied:
+        return list(STAGES)
+    last = max(NAMES.index(name) for name in spec.applied if name in BY_NAME)
+    return [STAGES[0], *STAGES[last + 1 :]]
 
 
 def planned(spec: RunSpec) -> list[tuple[Stage, Any]]:
     """(entry, stage object) of every stage the run does, in run order."""
     return [
-        (stage, stage.build(spec.config, spec)) for stage in STAGES if stage.name not in spec.skip
+        (stage, stage.build(spec.config, spec))
+        for stage in _remaining(spec)
+        if stage.name not in spec.skip
     ]
 
 
 def funnel_plan(spec: RunSpec) -> list[tuple[str, tuple[str, ...]]]:
     """(stage name, known drop reasons) of the run's stages: the rows of stats.json."""
-    return [(stage.name, stage.reasons) for stage in STAGES if stage.name not in spec.skip]
+    return [
+        (stage.name, stage.reasons) for stage in _remaining(spec) if stage.name not in spec.skip
+    ]
+
+
+def applied_stages(spec: RunSpec) -> list[str]:
+    """The stages the run's output has been through, from the first run (the manifest's
+    `applied_stages`, where re-entry starts again)."""
+    names = [name for name, _ in funnel_plan(spec)]
+    return [*spec.applied, *names[1:]] if spec.applied else names
+
+
+def index_settings(config: Config) -> IndexSettings:
+    """What the run's index holds (config section `index`)."""
+    params = MinHashSettings.from_config(config.section("dedup")).params
+    return IndexSettings(band_keys=config.section("index")["band_keys"], minhash=params)
 
 
 def build_stage(name: str, config: Config, spec: RunSpec | None = None) -> Any:

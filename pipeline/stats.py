@@ -47,6 +47,22 @@ class Domains(TypedDict, total=False):
     merged: bool  # set when runs were merged (a domain outside a run's top list counts 0)
 
 
+class RunEntry(TypedDict, total=False):
+    """What ran (stats.json "run"): timings vary from run to run, the rest of stats.json not."""
+
+    inputs: list[str]  # the files read: WARC files (of its part), or re-entered shards
+    input_patterns: list[str]  # --input as given
+    files: int
+    part: str  # "K/N", with --part
+    dedup_against: list[str]  # the earlier runs' directories, with --dedup-against
+    input_runs: list[str]  # the run directories re-entered, when the input is one
+    runner: str
+    extract_processes: int
+    started_unix: float
+    wall_seconds: float
+    stage_seconds: dict[str, float]
+
+
 class Stats(TypedDict, total=False):
     """stats.json. Sections named after a stage (e.g. "minhash") hold that stage's audit."""
 
@@ -60,7 +76,7 @@ class Stats(TypedDict, total=False):
     version: str
     config_hash: str
     config: dict[str, Any]
-    run: dict[str, Any]  # inputs, files, runner, wall_seconds, stage_seconds, ...
+    run: RunEntry
     domains: Domains
     # After a merge, instead of one run's version/config_hash/config/run:
     runs: list[dict[str, Any]]  # {"dir", "run", "version", "config_hash"} per run

@@ -14,6 +14,7 @@ import logging
 import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
 
+from dedup.bloom import key_hashes
 from dedup.components import (
     UnionFind,
     canonical,
@@ -23,9 +24,16 @@ from dedup.components import (
     small_star_changed,
     small_star_node,
 )
-from dedup.lsh import band_chunks, bucket_stars
-from dedup.minhash import NEAR_DUPLICATE, MinHasher, MinHashParams, MinHashSettings
+from dedup.lsh import EARLIER_HANDLE, band_chunks, band_entries, band_mix, bucket_stars
+from dedup.minhash import (
+    NEAR_DUPLICATE,
+    NEAR_DUPLICATE_KEPT_BY_EARLIER_RUN,
+    MinHasher,
+    MinHashParams,
+    MinHashSettings,
+)
 from dedup.shingles import jaccard, shingle_hashes
+from pipeline.beam.index import EarlierBandChunks, EarlierKeys, EarlierMatches
 from pipeline.beam.stage import (
     DOCUMENTS,
     DROPPED,
@@ -37,6 +45,7 @@ from pipeline.beam.stage import (
     unpacked,
 )
 from pipeline.document import Document, handle_id, id_handle
+from pipeline.index import INDEX_KEYS
 
 log = logging.getLogger("macrodata")
 MINHASH = MinHashSettings.name
@@ -44,6 +53,9 @@ RESIDUAL = "residual"
 AUDIT = "audit"
 EDGES = "edges"
 ROOTS = "roots"
+OWN_BANDS = "own_bands"
+# The label of components that hold a document of an earlier run (dedup.lsh.EARLIER_HANDLE).
+EARLIER_ID = handle_id(EARLIER_HANDLE)
 
 
 class ConvergenceError(RuntimeError):
@@ -59,27 +71,48 @@ def _rank(doc_id: str) -> str:
 
 
 class KeepSmallest(CountingDoFn):
-    """(key, documents) -> the smallest-id document kept, the others dropped as duplicates."""
+    """(key, members) -> the smallest-id document kept, the others dropped as duplicates.
+
+    Members are (id, packed document) of this run and, with earlier runs, (earlier id, None)
+    for each earlier run that kept the key: then every document of this run is dropped under
+    the earlier reason (earlier runs always win). The kept document records its key, so the
+    run index holds the key this stage compared (pipeline/index.py).
+    """
 
     progress_what = "documents grouped by key"
 
-    def __init__(self, stage_name: str, reason: str):
-        self.stage_name = stage_name
-        self.reason = reason
+    def __init__(self, stage):
+        self.stage_name = stage.name
+        self.reason = stage.duplicate_reason
+        self.earlier_reason = stage.earlier_reason
+        self.column = stage.index_column
 
     def process(self, item):
-        _, members = item
+        key, members = item
         self.progress(len(members))
-        smallest = min(doc_id for doc_id, _ in members)
+        own = [doc_id for doc_id, data in members if data is not None]
+        if not own:  # only earlier runs hold the key (or it passed their filter by chance)
+            return
+        earlier = min((doc_id for doc_id, data in members if data is None), default=None)
+        smallest = min(own)
         kept = False
         funnel = self.funnel
         for _, data in members:
+            if data is None:
+                continue
             doc = unpacked(data)
             funnel.entered()
+            if earlier is not None:
+                funnel.dropped(self.earlier_reason)
+                detail = f"an earlier run kept {earlier}"
+                sample = dropped_sample(doc, self.stage_name, self.earlier_reason, detail)
+                yield TaggedOutput(DROPPED, sample)
+                continue
             if doc.id == smallest and not kept:
                 kept = True
                 funnel.kept(doc)
-                yield doc
+                keys = {**doc.meta.get(INDEX_KEYS, {}), self.column: key}
+                yield doc.replace(meta={**doc.meta, INDEX_KEYS: keys})
                 continue
             funnel.dropped(self.reason)
             detail = f"kept {smallest}"
@@ -89,7 +122,10 @@ class KeepSmallest(CountingDoFn):
 class KeepEarliest(beam.PTransform):
     """Documents grouped by the stage's key; the smallest id (the earliest capture) is kept.
 
-    The stage object has `name`, one reason and `key(doc)`: exact-document and URL dedup.
+    The stage object has `name`, `key(doc)` (16 bytes), its reasons and, with --dedup-against,
+    earlier runs' index files: their keys that pass a filter of this run's keys join the same
+    GroupByKey (pipeline/beam/index.py), so the earlier index is streamed, never grouped.
+    Exact-document and URL dedup.
     """
 
     def __init__(self, stage):
@@ -98,17 +134,37 @@ class KeepEarliest(beam.PTransform):
 
     def expand(self, docs):
         stage = self.stage
-        [reason] = stage.reasons
+        keyed = docs | "Key" >> beam.Map(lambda doc: (stage.key(doc), (doc.id, packed(doc))))
+        stats, errors = [], []
+        if stage.earlier_files:
+            own = (
+                keyed
+                | "Own keys" >> beam.Map(lambda pair: pair[0])
+                | "Batch own keys" >> beam.BatchElements(min_batch_size=256, max_batch_size=65536)
+                | "Own key hashes" >> beam.Map(key_hashes)
+            )
+            earlier = own | "Earlier" >> EarlierMatches(
+                stage.earlier_files,
+                stage.earlier_documents,
+                EarlierKeys(stage.name, stage.index_column),
+            )
+            keyed = (keyed, earlier.documents) | "With earlier" >> beam.Flatten()
+            stats.append(earlier.stats)
+            errors.append(earlier.errors)
         result = (
-            docs
-            | "Key" >> beam.Map(lambda doc: (stage.key(doc), (doc.id, packed(doc))))
+            keyed
             | "Group" >> beam.GroupByKey()
             | "Keep smallest"
-            >> beam.ParDo(KeepSmallest(stage.name, reason)).with_outputs(
-                STATS, DROPPED, main=DOCUMENTS
-            )
+            >> beam.ParDo(KeepSmallest(stage)).with_outputs(STATS, DROPPED, main=DOCUMENTS)
         )
-        return StageResult(result[DOCUMENTS], result[STATS], result[DROPPED])
+        if not stats:
+            return StageResult(result[DOCUMENTS], result[STATS], result[DROPPED])
+        return StageResult(
+            result[DOCUMENTS],
+            (result[STATS], *stats) | "Stats" >> beam.Flatten(),
+            result[DROPPED],
+            tuple(errors) | "Errors" >> beam.Flatten(),
+        )
 
 
 # --- MinHash ------------------------------------------------------------------------------
@@ -123,13 +179,18 @@ class MinHashDoFn(CountingDoFn):
 class BandEntries(MinHashDoFn):
     """A batch of documents -> (bucket, packed BandChunk): 12 bytes a document and band, and
     the id handles of the documents a chunk names (never a record per band key, nor the
-    signature)."""
+    signature).
+
+    With `summarise`, also each batch's band entries as 64-bit values (OWN_BANDS), for the
+    filter earlier runs' band keys pass through.
+    """
 
     progress_what = "documents hashed"
 
-    def __init__(self, params: MinHashParams, buckets: int):
+    def __init__(self, params: MinHashParams, buckets: int, summarise: bool = False):
         self.params = params
         self.buckets = buckets
+        self.summarise = summarise
 
     def setup(self):
         self.hasher = MinHasher(self.params)
@@ -145,6 +206,8 @@ class BandEntries(MinHashDoFn):
         handles = b"".join(id_handle(doc.id) for doc in docs)
         for bucket, chunk in band_chunks(handles, hashes[has_shingles], self.buckets):
             yield bucket, packed(chunk)
+        if self.summarise:
+            yield TaggedOutput(OWN_BANDS, band_mix(band_entries(hashes[has_shingles])))
 
 
 class BucketStars(MinHashDoFn):
@@ -271,10 +334,12 @@ class ApplyLabels(MinHashDoFn):
                 funnel.kept(doc)
                 yield doc
                 continue
-            funnel.dropped(NEAR_DUPLICATE)
-            yield TaggedOutput(
-                DROPPED, dropped_sample(doc, MINHASH, NEAR_DUPLICATE, f"kept {label}")
-            )
+            if label == EARLIER_ID:
+                reason, detail = NEAR_DUPLICATE_KEPT_BY_EARLIER_RUN, "an earlier run kept one"
+            else:
+                reason, detail = NEAR_DUPLICATE, f"kept {label}"
+            funnel.dropped(reason)
+            yield TaggedOutput(DROPPED, dropped_sample(doc, MINHASH, reason, detail))
 
 
 class ClusterSizes(MinHashDoFn):
@@ -381,14 +446,30 @@ class MinHashStage(beam.PTransform):
 
     def expand(self, docs):
         settings, params = self.settings, self.settings.params
+        earlier = bool(settings.earlier_files)
         keys = (
             docs
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=settings.batch_size)
             | "Band entries"
-            >> beam.ParDo(BandEntries(params, settings.buckets)).with_outputs(STATS, main="keys")
+            >> beam.ParDo(BandEntries(params, settings.buckets, summarise=earlier)).with_outputs(
+                STATS, OWN_BANDS, main="keys"
+            )
         )
+        buckets, stats, errors = keys.keys, [], []
+        if earlier:
+            # Earlier runs' band entries that may share a band with this run's enter the same
+            # buckets as rows of EARLIER_HANDLE, the smallest node: a component holding one is
+            # labelled with it, and all of this run's members are dropped.
+            matches = keys[OWN_BANDS] | "Earlier" >> EarlierMatches(
+                settings.earlier_files,
+                settings.earlier_documents * params.bands,
+                EarlierBandChunks(MINHASH, params.bands, settings.buckets),
+            )
+            buckets = (buckets, matches.documents) | "With earlier" >> beam.Flatten()
+            stats.append(matches.stats)
+            errors.append(matches.errors)
         edges = (
-            keys.keys
+            buckets
             | "Buckets" >> beam.GroupByKey()
             | "Bucket stars" >> beam.ParDo(BucketStars()).with_outputs(STATS, main=EDGES)
         )
@@ -402,8 +483,10 @@ class MinHashStage(beam.PTransform):
             | "Drops" >> beam.Filter(lambda pair: pair[0] != pair[1])
             | "Drop ids" >> beam.MapTuple(lambda node, label: (handle_id(node), handle_id(label)))
         )
+        # Pairs within this run: the audit and the cluster sizes are about them.
+        within = drops | "Within run" >> beam.Filter(lambda pair: pair[1] != EARLIER_ID)
 
-        sample = drops | "Audit sample" >> beam.combiners.Top.Of(
+        sample = within | "Audit sample" >> beam.combiners.Top.Of(
             settings.audit_pairs, key=lambda pair: _rank(pair[0]), reverse=True
         )
         joined = (
@@ -419,7 +502,7 @@ class MinHashStage(beam.PTransform):
             )
         )
         sizes = (
-            drops
+            within
             | "Cluster members" >> beam.MapTuple(lambda node, lab: (lab, 1))
             | "Cluster sizes" >> beam.CombinePerKey(sum)
             | "Cluster histogram" >> beam.ParDo(ClusterSizes()).with_outputs(STATS)
@@ -430,6 +513,7 @@ class MinHashStage(beam.PTransform):
             component_stats,
             joined[STATS],
             sizes[STATS],
+            *stats,
         ) | "Stats" >> beam.Flatten()
         audit = (
             joined[AUDIT]
@@ -439,4 +523,5 @@ class MinHashStage(beam.PTransform):
             | "Audit section"
             >> beam.Map(lambda pairs: {"pairs": sorted(pairs, key=lambda p: p["dropped_id"])})
         )
-        return StageResult(joined[DOCUMENTS], stats, joined[DROPPED], audit=audit)
+        errors = tuple(errors) | "Errors" >> beam.Flatten() if errors else None
+        return StageResult(joined[DOCUMENTS], stats, joined[DROPPED], errors, audit)

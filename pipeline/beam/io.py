@@ -1,9 +1,11 @@
-"""Input expansion (globs, Beam filesystem URLs, CommonCrawl path lists) and output checks."""
+"""Input expansion (globs, Beam filesystem URLs, CommonCrawl path lists, run directories) and
+output checks."""
 
 from __future__ import annotations
 
 import ctypes
 import gzip
+import json
 import os
 import shutil
 import tempfile
@@ -53,8 +55,28 @@ def expand_inputs(patterns: list[str], base_url: str = COMMONCRAWL_BASE) -> list
     return sorted(files)
 
 
+def read_run_json(directory: str, relative: str) -> dict | None:
+    """A JSON file of a run directory (local or any Beam filesystem); None if it is absent."""
+    path = FileSystems.join(directory, relative)
+    try:
+        if not FileSystems.exists(path):
+            return None
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            return json.loads(handle.read().decode("utf-8"))
+    except Exception as error:
+        raise InputError(f"cannot read {path}: {error}") from error
+
+
+def is_run_directory(pattern: str) -> bool:
+    """Whether an --input names a finished run's output (a directory with manifest.json)."""
+    try:
+        return FileSystems.exists(FileSystems.join(pattern, "manifest.json"))
+    except Exception:  # not a path this filesystem can hold a directory at
+        return False
+
+
 # What a finished run leaves in its output directory; manifest.json is written last.
-RUN_FILES = ("manifest.json", "stats.json", "report.html", "data", "dropped", "errors")
+RUN_FILES = ("manifest.json", "stats.json", "report.html", "data", "index", "dropped", "errors")
 # Linux renameat2() flag: swap two paths in one atomic step.
 _RENAME_EXCHANGE = 2
 

@@ -1,4 +1,5 @@
-"""The macrodata pipeline graph: WARC files -> stages -> shards, stats, manifest, report."""
+"""The macrodata pipeline graph: WARC files (or previous runs' shards) -> stages -> shards,
+index, stats, manifest, report."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline import __version__
+from pipeline.beam.index import write_index
 from pipeline.beam.sink import parquet_schema, shard_name, write_shard, write_shards
 from pipeline.beam.stage import load_transform
 from pipeline.beam.transforms import top_domains, write_dropped_samples, write_errors
 from pipeline.funnel import merge_counters
+from pipeline.index import HEADER, header
 from pipeline.report import pick_samples, render_report
-from pipeline.stages import RunSpec, funnel_plan, planned
+from pipeline.stages import RunSpec, applied_stages, funnel_plan, index_settings, planned
 from pipeline.stats import build_stats, check_funnel
 from pipeline.tokenizer import load_tokenizer
 
@@ -25,10 +28,13 @@ log = logging.getLogger("macrodata")
 def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
     """Add the whole run to `pipeline`: the registry's stages in order, then the outputs."""
     stats, dropped, errors, audits = [], [], [], {}
-    signals: list[str] = []
+    # Shards read back keep their signal columns, in their order, so a re-entered run writes
+    # the same columns as a run of all its stages at once.
+    signals: list[str] = list(spec.input_signals)
     flowing = pipeline | "Input files" >> beam.Create(spec.files)
     for entry, stage in planned(spec):
-        result = flowing | entry.name >> load_transform(entry.transform)(stage)
+        transform = load_transform(getattr(stage, "transform", None) or entry.transform)
+        result = flowing | entry.name >> transform(stage)
         flowing = result.documents
         stats.append(result.stats)
         for outputs, pcoll in ((dropped, result.dropped), (errors, result.errors)):
@@ -42,6 +48,8 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
     shards, shard_count = write_shards(
         flowing, spec.output, signals, output_config["shard_target_bytes"]
     )
+    # What later runs deduplicate against: the keys of the documents this run delivers.
+    index_files = write_index(flowing, spec.output, shard_count, index_settings(spec.config))
     all_dropped = tuple(dropped) | "All dropped" >> beam.Flatten()
     samples = write_dropped_samples(
         all_dropped, spec.output, output_config["dropped_samples_per_reason"]
@@ -65,6 +73,7 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
             beam.pvalue.AsSingleton(kept_domains),
             beam.pvalue.AsSingleton(dropped_domains),
             beam.pvalue.AsList(samples),
+            beam.pvalue.AsList(index_files),
             **audits,
         )
     )
@@ -89,7 +98,16 @@ class Finalize(beam.DoFn):
         self.signals = signals
 
     def process(
-        self, _, counts, shards, shard_count, kept_domains, dropped_domains, samples, **audits
+        self,
+        _,
+        counts,
+        shards,
+        shard_count,
+        kept_domains,
+        dropped_domains,
+        samples,
+        index_files,
+        **audits,
     ):
         spec = self.spec
         shards = sorted(shards, key=lambda s: s["path"])
@@ -129,6 +147,17 @@ class Finalize(beam.DoFn):
         stats.update({name: audits[name] for name, _ in plan if name in audits})
         check_funnel(stats)
         tokenize = config.section("tokenize")
+        index_files = sorted(index_files, key=lambda f: f["path"])
+        settings = index_settings(config)
+        index_header = header(
+            settings, sum(f["rows"] for f in index_files), [f["path"] for f in index_files]
+        )
+        _write_text(spec.output, HEADER, json.dumps(index_header, indent=2))
+        index_entry = {
+            "header": HEADER,
+            "documents": index_header["documents"],
+            "band_keys": settings.band_keys,
+        }
         manifest = {
             "version": __version__,
             "documents": sum(s["rows"] for s in shards),
@@ -138,9 +167,13 @@ class Finalize(beam.DoFn):
             if "tokenize" in spec.skip
             else tokenizer_entry(spec.tokenizer, tokenize["append_eos"]),
             "columns": [name for name in parquet_schema(self.signals).names],
+            "signals": list(self.signals),
             "config": config.data,
             "config_hash": config.digest(),
             "skipped_stages": sorted(spec.skip),
+            # Where a run re-entering from this output starts (pipeline/reentry.py).
+            "applied_stages": applied_stages(spec),
+            "index": index_entry,
         }
         text = json.dumps(stats, indent=2, sort_keys=False)
         _write_text(spec.output, "stats.json", text)

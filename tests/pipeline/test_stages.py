@@ -59,3 +59,43 @@ def test_the_readme_lists_every_stage_in_run_order():
     # The --skip line names every stage that can be left out.
     skip_line = re.search(r"- `--skip` leaves stages out \(([^)]*)\)", readme).group(1)
     assert re.findall(r"`([a-z_]+)`", skip_line) == list(SKIPPABLE)
+
+
+def test_a_re_entered_run_goes_on_after_the_last_stage_its_input_applied():
+    from pipeline.beam.reentry import ReadShards
+    from pipeline.reentry import ShardInput
+    from pipeline.stages import applied_stages
+
+    applied = tuple(NAMES[: NAMES.index("line_corrections") + 1])
+    spec = RunSpec(
+        [],
+        "",
+        Config.load(),
+        "x",
+        skip=frozenset({"minhash"}),
+        applied=applied,
+        input_signals=("s",),
+    )
+    rest = ["exact_dedup", "exact_substring", "url_dedup", "tokenize"]
+    assert [name for name, _ in funnel_plan(spec)] == ["read", *rest]
+    read = planned(spec)[0][1]
+    assert read == ShardInput(signals=("s",)) and load_transform(read.transform) is ReadShards
+    assert applied_stages(spec) == [*applied, *rest]
+    assert applied_stages(RunSpec([], "", Config.load(), "x")) == NAMES
+
+
+def test_dedup_stages_are_given_the_earlier_index_files():
+    from pipeline.index import EarlierIndex
+
+    earlier = (
+        EarlierIndex("a", ("a/index/0.parquet",), 5, band_keys=False),
+        EarlierIndex("b", ("b/index/0.parquet", "b/index/1.parquet"), 7, band_keys=True),
+    )
+    spec = RunSpec([], "", Config.load(), "tiktoken:cl100k_base", earlier=earlier)
+    stages = {entry.name: stage for entry, stage in planned(spec)}
+    every = ("a/index/0.parquet", "b/index/0.parquet", "b/index/1.parquet")
+    for name in ("exact_dedup", "url_dedup"):
+        assert (stages[name].earlier_files, stages[name].earlier_documents) == (every, 12)
+    # Only indexes with band keys serve MinHash.
+    assert stages["minhash"].earlier_files == every[1:]
+    assert stages["minhash"].earlier_documents == 7

@@ -195,7 +195,8 @@ def test_url_dedup_alone_on_sample(tmp_path):
     # The sample re-captures one article under the same URL and copies another under a
     # tracking-parameter URL: both share a canonical URL with an earlier capture.
     assert stats["stages"][-1]["name"] == "url_dedup"
-    assert stats["stages"][-1]["dropped"] == {"duplicate_url": 2}
+    # No --dedup-against: nothing is dropped for an earlier run (the reason is listed at 0).
+    assert stats["stages"][-1]["dropped"] == {"duplicate_url": 2, "url_kept_by_earlier_run": 0}
 
 
 def test_stage_plan_order():
