@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import ClassVar
 
+from dedup.earlier import EarlierRuns
 from dedup.normalize import normalize
 from pipeline.document import Document
 
@@ -21,7 +22,7 @@ def text_key(text: str) -> bytes:
 
 
 @dataclass(frozen=True)
-class ExactDocumentDedup:
+class ExactDocumentDedup(EarlierRuns):
     """Documents with the same normalised text: all but the smallest id are dropped.
 
     With earlier runs' index files (`--dedup-against`), every copy of a text one of them kept
@@ -34,9 +35,6 @@ class ExactDocumentDedup:
     earlier_reason: ClassVar[str] = TEXT_KEPT_BY_EARLIER_RUN
     # The column of the run index (pipeline/index.py) holding this key.
     index_column: ClassVar[str] = "text_key"
-
-    earlier_files: tuple[str, ...] = ()  # earlier runs' index files to join against
-    earlier_documents: int = 0  # documents those files hold (sizes the join's filter)
 
     def key(self, doc: Document) -> bytes:
         """What two copies share."""

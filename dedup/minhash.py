@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from dedup.earlier import EarlierRuns
 from dedup.shingles import (
     POSITIONS,
     combine,
@@ -72,7 +73,7 @@ NEAR_DUPLICATE_KEPT_BY_EARLIER_RUN = "near_duplicate_kept_by_earlier_run"
 
 
 @dataclass(frozen=True)
-class MinHashSettings:
+class MinHashSettings(EarlierRuns):
     """The minhash stage: near-duplicates (LSH buckets, then connected components) dropped,
     the smallest id of each component kept (the config's `dedup` section).
 
@@ -90,8 +91,6 @@ class MinHashSettings:
     batch_size: int = 64
     # Shuffle keys of the band entries; one bucket's entries are sorted on one worker.
     buckets: int = 64
-    earlier_files: tuple[str, ...] = ()  # earlier runs' index files with band keys
-    earlier_documents: int = 0  # documents those files hold (sizes the join's filter)
 
     @classmethod
     def from_config(cls, section: dict) -> MinHashSettings:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from dedup.earlier import EarlierRuns
 from pipeline.document import Document
 
 DUPLICATE_URL = "duplicate_url"
@@ -78,7 +79,7 @@ def url_key(url: str) -> bytes:
 
 
 @dataclass(frozen=True)
-class URLDedup:
+class URLDedup(EarlierRuns):
     """Captures of one canonical URL: all but the smallest id (the earliest crawl) dropped.
 
     With earlier runs' index files (`--dedup-against`), every capture of a URL one of them kept
@@ -91,9 +92,6 @@ class URLDedup:
     earlier_reason: ClassVar[str] = URL_KEPT_BY_EARLIER_RUN
     # The column of the run index (pipeline/index.py) holding this key.
     index_column: ClassVar[str] = "url_key"
-
-    earlier_files: tuple[str, ...] = ()  # earlier runs' index files to join against
-    earlier_documents: int = 0  # documents those files hold (sizes the join's filter)
 
     def key(self, doc: Document) -> bytes:
         """What two captures of one page share."""
