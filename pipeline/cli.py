@@ -327,8 +327,10 @@ def _earlier_indexes(args, spec: RunSpec, reentry: RunInput | None) -> tuple[Ear
     from pipeline.beam.io import read_run_json
     from pipeline.stages import index_settings
 
-    runs_minhash = "minhash" in [name for name, _ in funnel_plan(spec)]
-    minhash = index_settings(spec.config).minhash if runs_minhash else None
+    names = [name for name, _ in funnel_plan(spec)]
+    if args.dedup_against and not {"exact_dedup", "minhash", "url_dedup"} & set(names):
+        raise UsageError("--dedup-against: this run skips every dedup stage that would use it")
+    minhash = index_settings(spec.config).minhash if "minhash" in names else None
     indexes = []
     for given in dict.fromkeys(args.dedup_against):
         directory = _run_path(given)

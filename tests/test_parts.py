@@ -220,6 +220,10 @@ def test_mixed_or_unfinished_inputs_are_usage_errors(chain, tmp_path, capsys):
     assert "is also an --input" in cli_error(
         capsys, "--input", filtered, "--dedup-against", filtered, *output
     )
+    skip_dedup = ["--skip", "exact_dedup,minhash,url_dedup"]
+    assert "skips every dedup stage" in cli_error(
+        capsys, "--input", pattern, "--dedup-against", done, *skip_dedup, *output
+    )
 
 
 def test_corpus_parts_differ_from_alone_only_by_what_earlier_parts_explain(corpus_dir, tmp_path):
