@@ -90,11 +90,11 @@ def part_dir(out: str, kind: str, k: int) -> str:
 def run_part(
     inputs: str, out: str, kind: str, k: int, n: int, earlier: list[str], extra: list[str],
     measured: bool = True,
-) -> dict:  # fmt: skip
+) -> dict | None:  # fmt: skip
     """One part's run; skipped (figures None) when its output already has a manifest."""
     output = part_dir(out, kind, k)
     if os.path.exists(os.path.join(output, "manifest.json")):
-        return {}
+        return None
     args = ["run", "--input", inputs, "--output", output, "--part", f"{k}/{n}", "--overwrite"]
     for directory in earlier:
         args += ["--dedup-against", directory]

@@ -98,7 +98,12 @@ def test_each_part_writes_its_index(chain):
 
 def test_a_driver_that_reruns_the_loop_skips_finished_parts(chain, dumps):
     out, pattern, _ = dumps
-    assert bench_parts.run_chain(pattern, out, PARTS, [], measured=False) == [{}] * PARTS
+    manifests = [
+        os.path.join(bench_parts.part_dir(out, "chain", k), "manifest.json") for k in range(PARTS)
+    ]
+    written = [os.stat(path).st_mtime_ns for path in manifests]
+    assert bench_parts.run_chain(pattern, out, PARTS, [], measured=False) == [None] * PARTS
+    assert [os.stat(path).st_mtime_ns for path in manifests] == written
 
 
 def test_one_report_over_all_parts(chain, tmp_path):
