@@ -1,4 +1,4 @@
-"""macrodata command line: run | report | config."""
+"""macrodata command line: run | export | report | config."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from pipeline import __version__
 from pipeline.config import Config, ConfigError, default_text
+from pipeline.export import FORMATS, ExportError, parse_fraction
 from pipeline.index import HEADER, EarlierIndex, UnusableIndex, check_header, earlier_index
 from pipeline.parts import PartError, files_of_part, parse_part
 from pipeline.reentry import ReentryError, RunInput, run_input
@@ -117,6 +118,28 @@ def _parser() -> argparse.ArgumentParser:
 
     # For the hint on a misspelled option.
     run.set_defaults(run_options=[o for action in run._actions for o in action.option_strings])
+
+    export = commands.add_parser(
+        "export",
+        help="write runs' documents for a trainer: Megatron indexed datasets or MDS shards",
+        description="Write the documents of finished runs in a format a trainer's own loader "
+        "reads. Other --options go to Beam's pipeline options, as --name=value.",
+    )
+    export.add_argument("runs", nargs="+", metavar="RUN_DIR", help="finished runs' outputs")
+    export.add_argument("--format", required=True, choices=FORMATS)
+    export.add_argument("--output", required=True, metavar="DIR")
+    export.add_argument(
+        "--validation-fraction",
+        default="0",
+        metavar="F",
+        help="share of documents (by a hash of their id) in DIR/validation/ (default 0)",
+    )
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace a previous export in --output"
+    )
+    export.set_defaults(
+        run_options=[o for action in export._actions for o in action.option_strings]
+    )
 
     report = commands.add_parser("report", help="rebuild DIR/report.html from DIR/stats.json")
     report.add_argument("dirs", nargs="+", metavar="DIR")
@@ -445,6 +468,109 @@ def _print_summary(output: str, elapsed: float) -> None:
     )
 
 
+def command_export(args, extra: list[str]) -> int:
+    """Export finished runs; every refusal comes before anything is written."""
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import TestOptions
+
+    from pipeline.beam.export import check_export_output
+    from pipeline.beam.io import read_run_json
+    from pipeline.export import plan_export
+
+    extra = _beam_arguments(extra)
+    _check_known(extra, args.run_options)
+    fraction = parse_fraction(args.validation_fraction)
+    output = _run_path(args.output)
+    runs = [_run_path(r) for r in args.runs]
+    twice = next((r for i, r in enumerate(runs) if r in runs[:i]), None)
+    if twice:
+        raise UsageError(f"{twice}: given twice (its documents would be exported twice)")
+    manifests = {r: read_run_json(r, "manifest.json") for r in runs}
+    spec = plan_export(manifests, FileSystems.join, NAMES, args.format, output, fraction)
+    options = _beam_options(extra, len(spec.shards))
+    dry_run = bool(options.view_as(TestOptions).dry_run)
+    if not dry_run:
+        check_export_output(output, args.overwrite)
+    log.info(
+        "macrodata %s: export of %d run(s), %d shard(s) as %s -> %s%s",
+        __version__,
+        len(runs),
+        len(spec.shards),
+        spec.format,
+        output,
+        " [dry run]" if dry_run else "",
+    )
+    return _execute_export(spec, options, dry_run)
+
+
+def _execute_export(spec, options, dry_run: bool) -> int:
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    from pipeline.beam.export import build_export
+    from pipeline.beam.io import is_local, publish_run, staging_dir
+
+    runner = str(options.view_as(StandardOptions).runner or LOCAL_RUNNER)
+    staging = staging_dir(spec.output) if is_local(spec.output) and not dry_run else None
+    started = time.monotonic()
+    try:
+        pipeline = beam.Pipeline(options=options)
+        build_export(pipeline, spec, staging or spec.output)
+        if dry_run and runner != "DataflowRunner":
+            pipeline.to_runner_api()  # only Dataflow honours --dry_run; this checks the graph
+        else:
+            pipeline.run().wait_until_finish()
+        if staging:
+            publish_run(staging, spec.output)
+            staging = None
+    except Exception as error:
+        # A worker's ExportError (a shard contradicting itself) arrives wrapped by the runner.
+        found = _export_error(error)
+        if found is None:
+            raise
+        print(f"macrodata: error: {found}", file=sys.stderr)
+        return 1
+    finally:
+        if staging:
+            shutil.rmtree(staging, ignore_errors=True)
+    if dry_run:
+        print(f"dry run: job built for {runner}, nothing submitted -> {spec.output}")
+        return 0
+    if runner != "DataflowRunner":
+        _print_export_summary(spec.output, time.monotonic() - started)
+    return 0
+
+
+def _export_error(error: BaseException) -> str | None:
+    """The message of the ExportError behind `error` (raised on a worker), if there is one."""
+    seen = error
+    while seen is not None:
+        if isinstance(seen, ExportError):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    marker = f"{ExportError.__name__}: "
+    for line in str(error).splitlines():
+        if marker in line:
+            return line.split(marker, 1)[1].split(" [while running", 1)[0].strip()
+    return None
+
+
+def _print_export_summary(output: str, elapsed: float) -> None:
+    from pipeline.beam.io import read_run_json
+    from pipeline.export import EXPORT_JSON
+
+    summary = read_run_json(output, EXPORT_JSON)
+    splits = ", ".join(
+        f"{name}: {s['documents']:,} documents, {s['tokens']:,} tokens"
+        for name, s in summary["splits"].items()
+    )
+    print(
+        f"export ({summary['format']}): {summary['documents']:,} documents, "
+        f"{summary['tokens']:,} tokens ({splits}), {len(summary['files'])} files "
+        f"in {elapsed:.1f}s -> {output}"
+    )
+
+
 def command_report(args) -> int:
     from pipeline.report import rebuild_report
 
@@ -508,6 +634,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return command_run(args, extra)
+        if args.command == "export":
+            return command_export(args, extra)
         if extra:
             raise UsageError(f"unexpected argument(s): {' '.join(extra)}")
         if args.command == "report":
@@ -523,6 +651,7 @@ def main(argv: list[str] | None = None) -> int:
         PartError,
         ReentryError,
         UnusableIndex,
+        ExportError,
     ) as error:
         print(f"macrodata: error: {error}", file=sys.stderr)
         return 2
