@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import re
-import sys
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from filters.base import KEEP, Filter, Verdict, drop
-from filters.text import has_unspaced, split_words
+from filters.text import character_tables, code_points, has_unspaced, split_words
 from pipeline.document import Document
 
 # The published rules name examples only ("3 likes", "sign-in", "Read more...", "items in
@@ -51,23 +49,15 @@ def _compile_edits(prefixes, suffixes, anywhere) -> tuple[re.Pattern, re.Pattern
 _PUNCTUATION_TOKEN = re.compile(r"(?<!\S)[^\s\w]+(?!\S)")
 
 
-@functools.cache
-def _character_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Per code point: str.isalpha, and str.isupper (built once per process, ~0.3 s)."""
-    characters = [chr(code) for code in range(sys.maxunicode + 1)]
-    alpha = np.fromiter(map(str.isalpha, characters), dtype=np.int32, count=len(characters))
-    upper = np.fromiter(map(str.isupper, characters), dtype=np.int32, count=len(characters))
-    return alpha, upper & alpha
-
-
 def letter_counts(text: str) -> tuple[list[int], list[int]]:
     """Letters, and upper-case letters, of each line ("\n"-separated) of `text`.
 
     Counted for the whole text at once through per-character tables: a loop over every
     character of every line, even in C through str methods, costs several times more.
     """
-    alpha, upper = _character_tables()
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    tables = character_tables()
+    alpha, upper = tables.alpha, tables.upper
+    codes = code_points(text)
     breaks = np.flatnonzero(codes == 10)
     starts = np.concatenate(([0], breaks + 1))
     stops = np.concatenate((breaks, [len(codes)]))
