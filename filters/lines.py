@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
+
 from filters.base import KEEP, Filter, Verdict, drop
-from filters.text import split_words
+from filters.text import character_tables, code_points, has_unspaced, split_words
 from pipeline.document import Document
 
 # The published rules name examples only ("3 likes", "sign-in", "Read more...", "items in
@@ -43,9 +45,41 @@ def _compile_edits(prefixes, suffixes, anywhere) -> tuple[re.Pattern, re.Pattern
     )
 
 
-def count_words(text: str) -> int:
-    """Words as the 5% budget counts them: punctuation-only tokens do not count."""
-    return sum(1 for w in split_words(text) if not _PUNCTUATION_ONLY.match(w))
+# A whitespace-separated token of punctuation only (no letter, digit or underscore).
+_PUNCTUATION_TOKEN = re.compile(r"(?<!\S)[^\s\w]+(?!\S)")
+
+
+def letter_counts(text: str) -> tuple[list[int], list[int]]:
+    """Letters, and upper-case letters, of each line ("\n"-separated) of `text`.
+
+    Counted for the whole text at once through per-character tables: a loop over every
+    character of every line, even in C through str methods, costs several times more.
+    """
+    tables = character_tables()
+    alpha, upper = tables.alpha, tables.upper
+    codes = code_points(text)
+    breaks = np.flatnonzero(codes == 10)
+    starts = np.concatenate(([0], breaks + 1))
+    stops = np.concatenate((breaks, [len(codes)]))
+
+    def per_line(table: np.ndarray) -> list[int]:
+        running = np.concatenate(([0], np.cumsum(table[codes])))
+        return (running[stops] - running[starts]).tolist()
+
+    return per_line(alpha), per_line(upper)
+
+
+def count_words(text: str, unspaced: bool | None = None) -> int:
+    """Words as the 5% budget counts them: punctuation-only tokens do not count.
+
+    `unspaced`: whether the text may hold a script written without spaces (looked up when
+    not given); without one, the tokens are counted by C loops, not one by one.
+    """
+    if unspaced is None:
+        unspaced = has_unspaced(text)
+    if unspaced:
+        return sum(1 for w in split_words(text) if not _PUNCTUATION_ONLY.match(w))
+    return len(text.split()) - len(_PUNCTUATION_TOKEN.findall(text))
 
 
 @dataclass(frozen=True)
@@ -86,15 +120,17 @@ class LineCorrections(Filter):
         self.__dict__.update(state)
         self.__post_init__()
 
-    def _line_is_boilerplate(self, line: str, n_words: int) -> bool:
+    def _line_is_boilerplate(
+        self, line: str, n_words: int, letters: int | None = None, upper: int | None = None
+    ) -> bool:
+        """Whether a line goes; `letters` and `upper` (case letters) are counted if not given."""
         if n_words < self.min_words_per_line:
             return True
-        # str methods mapped in C: this runs on every character of every line.
-        letters = "".join(filter(str.isalpha, line))
+        if letters is None or upper is None:
+            [letters], [upper] = letter_counts(line)
         if not letters:
             return any(map(str.isdigit, line))  # numbers only (dates, scores, prices)
-        upper = sum(map(str.isupper, letters))
-        if upper / len(letters) > self.max_uppercase_frac:
+        if upper / letters > self.max_uppercase_frac:
             return True
         return _COUNTER.match(line) is not None
 
@@ -103,14 +139,16 @@ class LineCorrections(Filter):
         prefix, suffix, anywhere = self._edits
         kept: list[str] = []
         words_before = words_removed = lines_removed = 0
-        for raw in text.split("\n"):
+        unspaced = has_unspaced(text)
+        letters, upper = letter_counts(text)
+        for index, raw in enumerate(text.split("\n")):
             line = raw.strip()
             if not line:
                 kept.append("")
                 continue
-            n_words = count_words(line)
+            n_words = count_words(line, unspaced)
             words_before += n_words
-            if self._line_is_boilerplate(line, n_words):
+            if self._line_is_boilerplate(line, n_words, letters[index], upper[index]):
                 words_removed += n_words
                 lines_removed += 1
                 continue
@@ -118,7 +156,7 @@ class LineCorrections(Filter):
                 edited = anywhere.sub("", suffix.sub("", prefix.sub("", line)))
                 edited = " ".join(edited.split())
                 if edited != line:
-                    remaining = count_words(edited)
+                    remaining = count_words(edited, unspaced)
                     words_removed += n_words - remaining
                     if not remaining:
                         lines_removed += 1

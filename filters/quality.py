@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from filters.base import KEEP, Filter, Verdict, drop
-from filters.text import UNSPACED_LANGUAGES, split_lines, split_words
+from filters.text import UNSPACED_LANGUAGES, alphabetic_words, split_lines, split_words
 from pipeline.document import Document
 
 # Gopher's eight English stop words, and for RefinedWeb's European languages the most frequent
@@ -87,8 +88,9 @@ class QualityFilter(Filter):
         lines = split_lines(text)
         n_lines = max(len(lines), 1)
         denominator = max(n_words, 1)
-        stripped = [w.strip(_PUNCTUATION) for w in words]
-        content_words = [w for w in stripped if w]
+        # Loops over words and lines as maps of str methods (they run in C).
+        stripped = list(map(str.strip, words, itertools.repeat(_PUNCTUATION)))
+        content_words = list(filter(None, stripped))
         language = doc.language.split("_")[0]
         if language in UNSPACED_LANGUAGES or not content_words:
             mean_length = math.nan  # characters are words there: the length rule does not apply
@@ -98,15 +100,17 @@ class QualityFilter(Filter):
         if stop_list is None:
             stop_count = math.nan  # no stop-word list for this language: rule not applied
         else:
-            stop_count = float(sum(1 for w in stripped if w.lower() in stop_list))
+            stop_count = float(sum(map(stop_list.__contains__, map(str.lower, stripped))))
         return {
             "words": float(n_words),
             "mean_word_length": mean_length,
             "hash_to_word_ratio": text.count("#") / denominator,
             "ellipsis_to_word_ratio": sum(text.count(e) for e in ELLIPSES) / denominator,
-            "bullet_lines_frac": sum(1 for line in lines if line.startswith(BULLETS)) / n_lines,
-            "ellipsis_lines_frac": sum(1 for line in lines if line.endswith(ELLIPSES)) / n_lines,
-            "alpha_words_frac": sum(map(_has_alpha, words)) / denominator,
+            "bullet_lines_frac": sum(map(str.startswith, lines, itertools.repeat(BULLETS)))
+            / n_lines,
+            "ellipsis_lines_frac": sum(map(str.endswith, lines, itertools.repeat(ELLIPSES)))
+            / n_lines,
+            "alpha_words_frac": alphabetic_words(text) / denominator,
             "stop_words": stop_count,
         }
 
@@ -133,7 +137,3 @@ class QualityFilter(Filter):
         if scores["stop_words"] < self.min_stop_words:
             return drop("too_few_stop_words")
         return KEEP
-
-
-def _has_alpha(word: str) -> bool:
-    return any(map(str.isalpha, word))

@@ -64,20 +64,32 @@ def ngram_char_fractions(words: list[str]) -> dict[int, float]:
             break
         # Hash of words[i:i+n] from the hash of words[i:i+n-1] and the next word's id.
         hashes = hashes[:-1] * _MIX + ids[n - 1 :] + np.uint64(1)
-        _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
         if n in TOP_NGRAM_SIZES:
+            # The most frequent n-gram; of equally frequent ones, the smallest hash (the one
+            # np.unique's counts would name first), found in a sorted copy.
+            ordered = np.sort(hashes)
+            firsts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+            counts = np.diff(np.append(firsts, len(ordered)))
             top = int(np.argmax(counts))
             if counts[top] > 1:
-                start = int(np.argmax(inverse == top))
+                start = int(np.argmax(hashes == ordered[firsts[top]]))
                 ngram_chars = int(prefix[start + n] - prefix[start])
                 fractions[n] = ngram_chars * int(counts[top]) / total_chars
         else:
-            repeated_starts = np.flatnonzero(counts[inverse] > 1)
-            if repeated_starts.size == 0:
+            # Starts whose n-gram occurs again: equal neighbours once the hashes are sorted.
+            order = np.argsort(hashes)
+            ordered = hashes[order]
+            same = ordered[1:] == ordered[:-1]
+            if not same.any():
                 break  # no repeated n-gram means no repeated longer n-gram either
+            repeated = np.zeros(len(hashes), dtype=bool)
+            repeated[order[1:][same]] = True
+            repeated[order[:-1][same]] = True
+            repeated_starts = np.flatnonzero(repeated)
+            # Starts are distinct, so plain indexing adds one to each (np.add.at not needed).
             cover = np.zeros(n_words + 1, dtype=np.int64)
-            np.add.at(cover, repeated_starts, 1)
-            np.add.at(cover, repeated_starts + n, -1)
+            cover[repeated_starts] += 1
+            cover[repeated_starts + n] -= 1
             covered = np.cumsum(cover[:-1]) > 0
             fractions[n] = int(lengths[covered].sum()) / total_chars
     return fractions

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -18,7 +19,15 @@ from pipeline.beam.transforms import top_domains, write_dropped_samples, write_e
 from pipeline.funnel import merge_counters
 from pipeline.index import HEADER, header
 from pipeline.report import pick_samples, render_report
-from pipeline.stages import RunSpec, applied_stages, funnel_plan, index_settings, planned
+from pipeline.stages import (
+    FILTER,
+    RunSpec,
+    Stage,
+    applied_stages,
+    funnel_plan,
+    index_settings,
+    planned,
+)
 from pipeline.stats import build_stats, check_funnel
 from pipeline.tokenizer import load_tokenizer
 
@@ -32,17 +41,20 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
     # the same columns as a run of all its stages at once.
     signals: list[str] = list(spec.input_signals)
     flowing = pipeline | "Input files" >> beam.Create(spec.files)
-    for entry, stage in planned(spec):
-        transform = load_transform(getattr(stage, "transform", None) or entry.transform)
-        result = flowing | entry.name >> transform(stage)
+    for group in transform_groups(planned(spec)):
+        names = [entry.name for entry, _ in group]
+        objects = [stage for _, stage in group]
+        transform = load_transform(transform_path(*group[0]))
+        result = flowing | "+".join(names) >> transform(*objects)
         flowing = result.documents
         stats.append(result.stats)
         for outputs, pcoll in ((dropped, result.dropped), (errors, result.errors)):
             if pcoll is not None:
                 outputs.append(pcoll)
         if result.audit is not None:
-            audits[entry.name] = beam.pvalue.AsSingleton(result.audit)
-        signals.extend(s for s in getattr(stage, "signals", ()) if s not in signals)
+            audits[names[0]] = beam.pvalue.AsSingleton(result.audit)
+        for stage in objects:
+            signals.extend(s for s in getattr(stage, "signals", ()) if s not in signals)
 
     output_config = spec.config.section("output")
     shards, shard_count = write_shards(
@@ -77,6 +89,24 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
             **audits,
         )
     )
+
+
+def transform_path(entry: Stage, stage) -> str:
+    """The composite that runs a stage: its object's own, else its registry entry's."""
+    return getattr(stage, "transform", None) or entry.transform
+
+
+def transform_groups(plan: list[tuple[Stage, Any]]) -> list[list[tuple[Stage, Any]]]:
+    """The plan in the transforms that run it: adjacent Filters (the generic wrapper) share
+    one, so a document goes through all of them in one DoFn; every other stage has its own."""
+    groups: list[list[tuple[Stage, Any]]] = []
+    for entry, stage in plan:
+        fused = transform_path(entry, stage) == FILTER
+        if fused and groups and transform_path(*groups[-1][-1]) == FILTER:
+            groups[-1].append((entry, stage))
+        else:
+            groups.append([(entry, stage)])
+    return groups
 
 
 def tokenizer_entry(spec: str, append_eos: bool) -> dict:

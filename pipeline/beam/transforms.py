@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
@@ -25,7 +26,7 @@ from pipeline.beam.stage import (
     in_global_window,
 )
 from pipeline.document import LIMITS_KEY, Document
-from pipeline.funnel import merge_counters, words_of
+from pipeline.funnel import Funnel, merge_counters, words_of
 from pipeline.stats import url_domain
 from pipeline.warc import BAD_URI, BINARY, DAMAGE_REASONS, ReadLimits, iter_warc
 
@@ -129,56 +130,90 @@ class ReadStage(beam.PTransform):
         return StageResult(read[DOCUMENTS], read[STATS], errors=read[ERRORS])
 
 
-class ApplyFilter(CountingDoFn):
-    """The one generic wrapper: any Filter, kept documents out, drops counted and sampled."""
+class ApplyFilters(beam.DoFn):
+    """The one generic wrapper: Filters adjacent in the plan, run in turn on each document.
 
-    def __init__(self, stage: Filter):
-        self.stage = stage
-        self.stage_name = stage.name
+    One DoFn for the lot, so a document pays Beam's per-element work once, not once per stage.
+    Each stage still counts its own funnel row, drops and errors, exactly as if it ran alone:
+    what a stage keeps goes on to the next stage, what it drops or fails on stops there. A stage
+    may hold documents in flight (`Filter.submit`); the ones it finishes later, or at the end
+    of the bundle (`Filter.flush`), go on through the later stages then.
+    """
+
+    def __init__(self, stages: Sequence[Filter]):
+        self.stages = tuple(stages)
 
     def setup(self):
-        self.stage.setup()
+        for stage in self.stages:
+            stage.setup()
 
     def teardown(self):
-        self.stage.teardown()
+        for stage in self.stages:
+            stage.teardown()
+
+    def start_bundle(self):
+        self.funnels = [Funnel(stage.name) for stage in self.stages]
 
     def process(self, doc: Document):
-        self.funnel.entered()
-        try:
-            finished = self._timed(self.stage.submit, doc)
-        except Exception as error:  # one bad document must not stop the run
-            finished = [(doc, error)]
-        for result in finished:
-            yield from self._outputs(*result)
+        outputs: list = []
+        self._submit(0, doc, outputs)
+        return outputs
 
     def finish_bundle(self):
-        # Documents the stage still works on belong to this bundle: finish them here, in the
-        # global window (batch runs have no other).
-        for doc, verdict in self._timed(self.stage.flush):
-            for output in self._outputs(doc, verdict):
-                if isinstance(output, TaggedOutput):
-                    yield TaggedOutput(output.tag, in_global_window(output.value))
-                else:
-                    yield in_global_window(output)
-        yield from super().finish_bundle()
+        # Documents a stage still works on belong to this bundle: finish them here, stage by
+        # stage (what one stage finishes may be held by a later one), in the global window
+        # (batch runs have no other).
+        outputs: list = []
+        for index, stage in enumerate(self.stages):
+            funnel = self.funnels[index]
+            started = time.perf_counter()
+            try:
+                finished = stage.flush()
+            finally:
+                funnel.seconds(time.perf_counter() - started)
+            self._hand_on(index, finished, outputs)
+        counts = merge_counters(funnel.take() for funnel in self.funnels)
+        if counts:
+            outputs.append(TaggedOutput(STATS, dict(counts)))
+        for output in outputs:
+            if isinstance(output, TaggedOutput):
+                yield TaggedOutput(output.tag, in_global_window(output.value))
+            else:
+                yield in_global_window(output)
 
-    def _timed(self, step, *args):
+    def _submit(self, index: int, doc: Document, outputs: list) -> None:
+        """`doc` into stage `index`; the outputs of what it and the later stages finish."""
+        funnel = self.funnels[index]
+        funnel.entered()
         started = time.perf_counter()
         try:
-            return step(*args)
-        finally:
-            self.funnel.seconds(time.perf_counter() - started)
+            finished = self.stages[index].submit(doc)
+        except Exception as error:  # one bad document must not stop the run
+            finished = [(doc, error)]
+        funnel.seconds(time.perf_counter() - started)
+        self._hand_on(index, finished, outputs)
 
-    def _outputs(self, doc: Document, verdict: Verdict | Exception):
-        """Count one finished document; it, or its drop sample or error record, as outputs."""
-        stage, funnel = self.stage, self.funnel
+    def _hand_on(self, index: int, finished, outputs: list) -> None:
+        """Count what stage `index` finished; its kept documents on to the next stage."""
+        last = index == len(self.stages) - 1
+        for doc, verdict in finished:
+            if self._count(index, doc, verdict, outputs):
+                if last:
+                    outputs.append(doc)
+                else:
+                    self._submit(index + 1, doc, outputs)
+
+    def _count(self, index: int, doc: Document, verdict: Verdict | Exception, outputs: list):
+        """Count one document stage `index` finished; True if kept, else its drop sample or
+        error record added to `outputs`."""
+        stage, funnel = self.stages[index], self.funnels[index]
         if isinstance(verdict, Exception):
             funnel.dropped(PROCESSING_ERROR)
             record = error_record(
                 doc.source, -1, PROCESSING_ERROR, verdict, stage=stage.name, id=doc.id
             )
-            yield TaggedOutput(ERRORS, record)
-            return
+            outputs.append(TaggedOutput(ERRORS, record))
+            return False
         for limit in doc.meta.get(LIMITS_KEY, ()):
             funnel.limit(limit)
         words = words_of(doc)
@@ -188,22 +223,22 @@ class ApplyFilter(CountingDoFn):
             funnel.kept(doc, words)
             if stage.words_histogram:
                 funnel.histogram(stage.words_histogram, words)
-            yield doc
-            return
+            return True
         funnel.dropped(verdict.reason)
-        detail = doc.meta.get("error", "")
-        yield TaggedOutput(DROPPED, dropped_sample(doc, stage.name, verdict.reason, detail))
+        sample = dropped_sample(doc, stage.name, verdict.reason, doc.meta.get("error", ""))
+        outputs.append(TaggedOutput(DROPPED, sample))
+        return False
 
 
 class FilterStage(beam.PTransform):
-    """A per-document stage (any Filter) through the generic wrapper."""
+    """Per-document stages (Filters, adjacent in the plan) through the generic wrapper."""
 
-    def __init__(self, stage: Filter):
+    def __init__(self, *stages: Filter):
         super().__init__()
-        self.stage = stage
+        self.stages = stages
 
     def expand(self, docs):
-        results = docs | "Apply" >> beam.ParDo(ApplyFilter(self.stage)).with_outputs(
+        results = docs | "Apply" >> beam.ParDo(ApplyFilters(self.stages)).with_outputs(
             STATS, DROPPED, ERRORS, main=DOCUMENTS
         )
         return StageResult(results[DOCUMENTS], results[STATS], results[DROPPED], results[ERRORS])

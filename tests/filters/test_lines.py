@@ -1,6 +1,12 @@
-import pytest
+import re
 
-from filters.lines import LineCorrections
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from filters.lines import _COUNTER as COUNTER
+from filters.lines import LineCorrections, count_words, letter_counts
+from filters.text import has_unspaced, split_words
 from pipeline.document import Document
 
 BODY = (
@@ -63,3 +69,62 @@ def test_pickle_round_trip_keeps_compiled_patterns():
 
     f = pickle.loads(pickle.dumps(LineCorrections()))
     assert f.correct("Sign-in to see your saved articles")[0] == "to see your saved articles"
+
+
+# The counts as first written, one character and one token at a time: the C-loop paths must
+# agree with them on any text.
+def words_one_by_one(text):
+    return sum(1 for w in split_words(text) if not re.match(r"^\W+$", w))
+
+
+def boilerplate_one_by_one(stage, line, n_words):
+    if n_words < stage.min_words_per_line:
+        return True
+    letters = "".join(filter(str.isalpha, line))
+    if not letters:
+        return any(map(str.isdigit, line))
+    if sum(map(str.isupper, letters)) / len(letters) > stage.max_uppercase_frac:
+        return True
+    return COUNTER.match(line) is not None
+
+
+# Letters of both cases and title case, digits and other numbers, an upper-case symbol (Ⓐ),
+# punctuation, underscores, unspaced scripts (Han, Thai), and whitespace str.split knows
+# (no-break and em spaces, \x1c-\x1f).
+CHARACTERS = st.sampled_from(
+    list("aZé ÉßΣσ5٣_.,!?-—…#'\"()Ⓐǅ²") + ["你", "好", "ก", "\xa0", "\u2003", "\x1c", "\t", " "]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(CHARACTERS, max_size=40))
+def test_words_are_counted_as_one_token_at_a_time_would(text):
+    assert count_words(text) == words_one_by_one(text)
+    if not has_unspaced(text):
+        assert count_words(text, unspaced=False) == words_one_by_one(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(CHARACTERS, min_size=1, max_size=40))
+def test_upper_case_lines_are_judged_as_one_character_at_a_time_would(line):
+    stage = LineCorrections()
+    for text in (line, line.encode("ascii", "ignore").decode()):  # and its ASCII part alone
+        n_words = count_words(text)
+        assert stage._line_is_boilerplate(text, n_words) == boilerplate_one_by_one(
+            stage, text, n_words
+        )
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(CHARACTERS, max_size=20), max_size=6))
+def test_letters_of_each_line_are_counted_as_one_character_at_a_time_would(lines):
+    text = "\n".join(lines)
+    letters, upper = letter_counts(text)
+    assert list(zip(letters, upper, strict=True)) == [
+        (len(x), sum(map(str.isupper, x)))
+        for x in ("".join(filter(str.isalpha, line)) for line in text.split("\n"))
+    ]
+
+
+def test_a_lone_surrogate_is_counted_as_no_letter():
+    assert letter_counts("Ab\ud800c\nD") == ([3, 1], [1, 1])

@@ -1,6 +1,15 @@
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from filters.repetition import RepetitionFilter, ngram_char_fractions
+from filters.repetition import (
+    _MIX,
+    DUP_NGRAM_SIZES,
+    TOP_NGRAM_SIZES,
+    RepetitionFilter,
+    ngram_char_fractions,
+)
 from pipeline.document import Document
 
 PROSE = (
@@ -59,3 +68,42 @@ def test_thresholds_follow_gopher_table_a1():
     assert f.dup_ngram_char_frac == {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
     assert (f.dup_line_frac, f.dup_para_frac) == (0.30, 0.30)
     assert (f.dup_line_char_frac, f.dup_para_char_frac) == (0.20, 0.20)
+
+
+def fractions_through_unique(words):
+    """The n-gram fractions as first written, with np.unique's inverse and counts."""
+    fractions = dict.fromkeys(TOP_NGRAM_SIZES + DUP_NGRAM_SIZES, 0.0)
+    if len(words) < 2:
+        return fractions
+    vocabulary = {}
+    ids = np.array([vocabulary.setdefault(w, i) for i, w in enumerate(words)], dtype=np.uint64)
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    prefix = np.concatenate(([0], np.cumsum(lengths)))
+    total_chars = int(prefix[-1]) or 1
+    hashes = ids + np.uint64(1)
+    for n in range(2, max(DUP_NGRAM_SIZES) + 1):
+        if len(words) < n:
+            break
+        hashes = hashes[:-1] * _MIX + ids[n - 1 :] + np.uint64(1)
+        _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+        if n in TOP_NGRAM_SIZES:
+            top = int(np.argmax(counts))
+            if counts[top] > 1:
+                start = int(np.argmax(inverse == top))
+                fractions[n] = (
+                    int(prefix[start + n] - prefix[start]) * int(counts[top]) / total_chars
+                )
+        else:
+            starts = np.flatnonzero(counts[inverse] > 1)
+            cover = np.zeros(len(words) + 1, dtype=np.int64)
+            np.add.at(cover, starts, 1)
+            np.add.at(cover, starts + n, -1)
+            fractions[n] = int(lengths[np.cumsum(cover[:-1]) > 0].sum()) / total_chars
+    return fractions
+
+
+# Few distinct words of different lengths, so n-grams repeat and tie often.
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(["a", "bb", "ccc", "dddd", "a.", "ee"]), max_size=60))
+def test_ngram_fractions_are_those_np_unique_gives(words):
+    assert ngram_char_fractions(words) == fractions_through_unique(words)

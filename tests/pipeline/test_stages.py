@@ -99,3 +99,15 @@ def test_dedup_stages_are_given_the_earlier_index_files():
     # Only indexes with band keys serve MinHash.
     assert stages["minhash"].earlier_files == every[1:]
     assert stages["minhash"].earlier_documents == 7
+
+
+def test_adjacent_filters_share_one_transform_and_the_others_have_their_own():
+    from pipeline.beam.run import transform_groups
+
+    config = Config.load()
+    skip = frozenset({"quality", "minhash"})
+    spec = RunSpec([], "", config, "tiktoken:cl100k_base", skip=skip)
+    groups = [[entry.name for entry, _ in group] for group in transform_groups(planned(spec))]
+    filters = ["url_filter", "extract", "language", "repetition", "line_corrections"]
+    dedup = ["exact_dedup", "exact_substring", "url_dedup", "tokenize"]
+    assert groups == [["read"], filters, *([name] for name in dedup)]

@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import apache_beam as beam
+import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
@@ -172,3 +173,79 @@ def test_extraction_in_two_processes_outputs_every_document_once():
             equal_to([(len(docs), len(kept_ids), len(dropped_ids))]),
             label="funnel",
         )
+
+
+@dataclass(frozen=True)
+class Shout(Filter):
+    """Rewrites every text (upper case) and keeps it, so a later stage sees the change."""
+
+    name: ClassVar[str] = "shout"
+
+    def apply(self, doc):
+        return doc.replace(text=doc.text.upper()), KEEP
+
+
+@dataclass(frozen=True)
+class Uppercase(Filter):
+    """Keeps only texts already in upper case: fails unless `Shout` ran before it."""
+
+    name: ClassVar[str] = "upper"
+
+    def apply(self, doc):
+        return doc, KEEP if doc.text.isupper() else drop("lower_case")
+
+
+FOUR_STAGES = (LengthFilter(), HeldFilter(), Shout(), Uppercase())
+
+
+@pytest.mark.parametrize(
+    "transforms",
+    [[FilterStage(stage) for stage in FOUR_STAGES], [FilterStage(*FOUR_STAGES)]],
+    ids=["one wrapper each", "one wrapper for all"],
+)
+def test_adjacent_stages_in_one_wrapper_count_and_output_as_each_alone(transforms):
+    docs = [
+        Document(id=str(i), url=f"u{i}", text=t)
+        for i, t in enumerate(["long enough", "tiny", "", "boom", "two words", "also long"])
+    ]
+    row = {"in": 3, "out": 3, "words_out": 6}
+    expected = Counter(
+        {
+            ("stage", "length", "in"): 6,
+            ("stage", "length", "out"): 3,
+            ("stage", "length", "words_out"): 6,
+            ("stage", "length", "dropped", "too_short"): 2,
+            ("stage", "length", "dropped", "processing_error"): 1,
+            **{
+                ("stage", name, key): n
+                for name in ("held", "shout", "upper")
+                for key, n in row.items()
+            },
+        }
+    )
+    with TestPipeline(runner=FnApiRunner()) as p:
+        flowing, results = p | beam.Create(docs), []
+        for index, transform in enumerate(transforms):
+            result = flowing | f"stage {index}" >> transform
+            flowing = result.documents
+            results.append(result)
+        stats = tuple(r.stats for r in results) | "stats" >> beam.Flatten()
+        dropped = tuple(r.dropped for r in results) | "dropped" >> beam.Flatten()
+        errors = tuple(r.errors for r in results) | "errors" >> beam.Flatten()
+        # What the held stage finished at the end of the bundle went on through the rest.
+        assert_that(
+            flowing | beam.Map(lambda d: (d.id, d.text)),
+            equal_to([("0", "LONG ENOUGH"), ("4", "TWO WORDS"), ("5", "ALSO LONG")]),
+            label="kept",
+        )
+        assert_that(
+            dropped | beam.Map(lambda kv: (kv[0], kv[1]["id"])),
+            equal_to([("length/too_short", "1"), ("length/too_short", "2")]),
+            label="dropped",
+        )
+        assert_that(
+            errors | beam.Map(lambda e: (e["stage"], e["id"])),
+            equal_to([("length", "3")]),
+            label="errors",
+        )
+        assert_that(without_seconds(stats), equal_to([expected]), label="stats")
