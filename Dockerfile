@@ -5,6 +5,7 @@ FROM apache/beam_python3.11_sdk:2.77.0
 
 WORKDIR /opt/macrodata
 COPY pyproject.toml setup.py README.md ./
+COPY core/ core/
 COPY pipeline/ pipeline/
 COPY filters/ filters/
 COPY dedup/ dedup/
@@ -19,7 +20,7 @@ RUN pip install --no-cache-dir "/opt/macrodata[fast,lz4]"
 # tree), the compiled MinHash included: pip only warns when that optional build fails, and
 # workers would then run the numpy path, several times slower.
 WORKDIR /
-RUN python -I -c "from dedup import _minhash; from pipeline.langid import load_model; from pipeline.tokenizer import load_tokenizer; load_model(None); load_tokenizer('tiktoken:cl100k_base')"
+RUN python -I -c "from dedup import _minhash; from pipeline.langid import load_model; from core.tokenizer import load_tokenizer; load_model(None); load_tokenizer('tiktoken:cl100k_base')"
 
 # The Beam boot program starts the SDK harness that Dataflow, Flink and Spark talk to.
 ENTRYPOINT ["/opt/apache/beam/boot"]

@@ -19,9 +19,9 @@ import apache_beam as beam
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
+from core.document import Document
 from dedup.exact_substring import ExactSubstring, find_repeats, span_tokenizer
 from pipeline.beam.exact_substring import ExactSubstringStage
-from pipeline.document import Document
 from pipeline.extract import ExtractSettings, extract_main_text
 from pipeline.funnel import merge_counters
 from pipeline.warc import iter_warc

@@ -578,10 +578,10 @@ def _timed_peak(step, repeat: int, prepare=None) -> tuple[float, float, float, o
 
 def bench_corpus_stages(docs: list, repeat: int) -> None:
     """MinHash, exact-substring and tokenization on the filtered documents, without Beam."""
+    from core.tokenizer import load_tokenizer
     from dedup.exact_substring import ExactSubstring, find_repeats, span_tokenizer
     from dedup.minhash import PRESETS, MinHasher
     from pipeline.config import Config
-    from pipeline.tokenizer import load_tokenizer
 
     texts = [doc.text for doc in docs]
     preset = Config.load().section("dedup")["minhash_preset"]

@@ -19,7 +19,7 @@ import time
 
 import pyarrow.parquet as pq
 
-from pipeline.tokenizer import load_tokenizer
+from core.tokenizer import load_tokenizer
 
 
 def texts_of(output: str) -> list[str]:

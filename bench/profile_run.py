@@ -85,7 +85,7 @@ FRAMES = [
     ("exact_substring: tokenizing", [r":SpanTokenizer\."]),
     ("exact_substring: pickling its records", [r"beam/exact_substring\.py:(_shuffled|_unpacked)$"]),
     ("exact_substring: fingerprints, counts, cut", [r"exact_substring\.py:"]),
-    ("tokenize", [r"pipeline/tokenizer\.py:", r":Tokenize\."]),
+    ("tokenize", [r"core/tokenizer\.py:", r":Tokenize\."]),
     ("Parquet shards (rows, writing)", [r"pyarrow/", r"pipeline/beam/sink\.py:"]),
     (
         "stage wrapper (counts, drop samples, outputs)",

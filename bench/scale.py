@@ -20,10 +20,10 @@ import time
 import numpy as np
 import pyarrow.parquet as pq
 
+from core.tokenizer import load_tokenizer
 from pipeline.beam.sink import parquet_schema, rows_table, to_row
 from pipeline.config import Config
 from pipeline.stages import filter_stages
-from pipeline.tokenizer import load_tokenizer
 from pipeline.warc import ReadLimits, iter_warc
 
 CORPUS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus", "*.warc.gz")

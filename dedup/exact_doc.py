@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import ClassVar
 
+from core.document import Document
 from dedup.earlier import EarlierRuns
 from dedup.normalize import normalize
-from pipeline.document import Document
 
 EXACT_DUPLICATE = "exact_duplicate"
 # A run deduplicated against earlier ones (--dedup-against): one of them kept this text.

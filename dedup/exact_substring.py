@@ -24,7 +24,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from pipeline.tokenizer import DEFAULT_TOKENIZER, load_tokenizer
+from core.tokenizer import DEFAULT_TOKENIZER, load_tokenizer
 
 ALL_COPIES = "all_copies"
 KEEP_FIRST = "keep_first"

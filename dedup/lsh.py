@@ -12,7 +12,7 @@ from datasketch.lsh import _optimal_param
 from dedup.arrays import split_by
 
 # One document in one band, as shuffled: 12 bytes. The document is a row of its chunk's
-# handle table (pipeline.document.id_handle, 16 bytes a document, once per chunk).
+# handle table (core.document.id_handle, 16 bytes a document, once per chunk).
 BAND_ENTRY = np.dtype([("band", "<u2"), ("hash", "<u8"), ("row", "<u2")])
 # Spreads one band's hashes over the buckets (any odd 64-bit constant).
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)

@@ -9,8 +9,8 @@ from itertools import chain
 
 import numpy as np
 
+from core.text import has_unspaced, split_words
 from dedup.normalize import fold, normalize
-from filters.text import has_unspaced, split_words
 
 MASK64 = (1 << 64) - 1
 # Odd 64-bit multipliers, one per n-gram position (digits of pi and e; any odd constants do).

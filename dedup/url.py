@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from core.document import Document
 from dedup.earlier import EarlierRuns
-from pipeline.document import Document
 
 DUPLICATE_URL = "duplicate_url"
 # A run deduplicated against earlier ones (--dedup-against): one of them kept this URL.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from pipeline.document import Document
+from core.document import Document
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from core.document import Document
+from core.text import character_tables, code_points, has_unspaced, split_words
 from filters.base import KEEP, Filter, Verdict, drop
-from filters.text import character_tables, code_points, has_unspaced, split_words
-from pipeline.document import Document
 
 # The published rules name examples only ("3 likes", "sign-in", "Read more...", "items in
 # cart"); these lists are ours, kept to phrases that are boilerplate in any context.

@@ -7,9 +7,9 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from core.document import Document
+from core.text import UNSPACED_LANGUAGES, alphabetic_words, split_lines, split_words
 from filters.base import KEEP, Filter, Verdict, drop
-from filters.text import UNSPACED_LANGUAGES, alphabetic_words, split_lines, split_words
-from pipeline.document import Document
 
 # Gopher's eight English stop words, and for RefinedWeb's European languages the most frequent
 # function words of each, so a German page is judged by German words rather than by "the".

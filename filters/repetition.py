@@ -8,9 +8,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from core.document import Document
+from core.text import split_lines, split_paragraphs, split_words
 from filters.base import KEEP, Filter, Verdict, drop
-from filters.text import split_lines, split_paragraphs, split_words
-from pipeline.document import Document
 
 # Odd 64-bit multiplier for the rolling n-gram hash (wraps modulo 2^64 on purpose).
 _MIX = np.uint64(0x9E3779B97F4A7C15)

@@ -10,8 +10,8 @@ from importlib import resources
 from typing import ClassVar
 from urllib.parse import urlsplit
 
+from core.document import Document
 from filters.base import KEEP, Filter, Verdict, drop
-from pipeline.document import Document
 
 # RefinedWeb's UT1 categories (App. G.1.1, Table 13).
 UT1_CATEGORIES = (

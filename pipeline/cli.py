@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import replace
 
+from core.tokenizer import TokenizerError, load_tokenizer
 from pipeline import __version__
 from pipeline.config import Config, ConfigError, default_text
 from pipeline.export import FORMATS, ExportError, parse_fraction
@@ -20,7 +21,6 @@ from pipeline.parts import PartError, files_of_part, parse_part
 from pipeline.reentry import ReentryError, RunInput, run_input
 from pipeline.stages import NAMES, SKIPPABLE, STAGES, RunSpec, funnel_plan
 from pipeline.stats import MergeError, RunEntry
-from pipeline.tokenizer import TokenizerError, load_tokenizer
 
 # Local default: the portable in-process runner, named directly because the DirectRunner
 # first tries to download Prism.

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import ClassVar
 
+from core.document import LIMITS_KEY, Document
 from filters.base import KEEP, Filter, Verdict, drop
-from pipeline.document import LIMITS_KEY, Document
 
 EXTRACTORS = ("trafilatura", "resiliparse")
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from pipeline.document import Document
+from core.document import Document
 
 
 def words_of(doc: Document) -> int:

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from core.document import Document
 from dedup.exact_doc import text_key
 from dedup.minhash import MinHashParams
 from dedup.url import url_key
-from pipeline.document import Document
 
 INDEX_DIR = "index"
 HEADER = f"{INDEX_DIR}/_header.json"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from importlib import util
 from typing import ClassVar
 
+from core.document import Document
 from filters.base import KEEP, Filter, Verdict, drop
-from pipeline.document import Document
 
 
 def bundled_model_path() -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from core.tokenizer import TokenizeSettings
 from dedup.exact_doc import ExactDocumentDedup
 from dedup.exact_substring import ExactSubstring
 from dedup.minhash import MinHashSettings
@@ -31,7 +32,6 @@ from pipeline.extract import Extraction, ExtractSettings
 from pipeline.index import EarlierIndex, IndexSettings
 from pipeline.langid import LanguageID
 from pipeline.reentry import ShardInput
-from pipeline.tokenizer import TokenizeSettings
 from pipeline.warc import READ_REASONS, ReadLimits
 
 

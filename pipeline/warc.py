@@ -22,8 +22,8 @@ from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.recordloader import ARC2WARCHeadersParser, ArcWarcRecordLoader
 from warcio.utils import BUFF_SIZE
 
+from core.document import Document, document_id
 from pipeline import compressed
-from pipeline.document import Document, document_id
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 

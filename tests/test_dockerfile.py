@@ -36,7 +36,7 @@ def test_installs_the_project_and_keeps_the_beam_boot_entrypoint():
     # resiliparse for --extractor resiliparse, lz4 for lz4-compressed WARC files.
     assert any(re.search(r"pip install .*\"/opt/macrodata\[fast,lz4\]\"", r) for r in runs)
     copied = " ".join(args for op, args in ops if op == "COPY")
-    for needed in ("pyproject.toml", "setup.py", "pipeline/", "filters/", "dedup/"):
+    for needed in ("pyproject.toml", "setup.py", "core/", "pipeline/", "filters/", "dedup/"):
         assert needed in copied
     assert ops[-1] == ("ENTRYPOINT", '["/opt/apache/beam/boot"]')
 
@@ -52,7 +52,7 @@ def test_the_build_fails_without_the_compiled_minhash():
 def test_dockerignore_keeps_the_packages():
     with open(os.path.join(ROOT, ".dockerignore"), encoding="utf-8") as handle:
         ignored = {line.strip() for line in handle if line.strip() and line[0] != "#"}
-    kept = {"pipeline", "filters", "dedup", "pyproject.toml", "setup.py", "README.md"}
+    kept = {"core", "pipeline", "filters", "dedup", "pyproject.toml", "setup.py", "README.md"}
     assert kept.isdisjoint(ignored)
     assert {".git", "tests"} <= ignored
 

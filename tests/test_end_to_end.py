@@ -11,9 +11,9 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
+from core.tokenizer import load_tokenizer
 from pipeline.cli import main
 from pipeline.stats import check_funnel
-from pipeline.tokenizer import load_tokenizer
 from tests.conftest import load_json
 
 

@@ -1,7 +1,7 @@
 """Dedup as Beam shuffles: exact-document, MinHash (LSH + connected components) and URL.
 
 Every stage keeps the smallest document id of a duplicate group; ids sort earliest crawl
-first (pipeline.document.document_id), so the earliest capture survives. Nothing here holds
+first (core.document.document_id), so the earliest capture survives. Nothing here holds
 a group, a bucket or the graph in one list: group iterables are streamed (twice where a
 minimum is needed first; Beam's GroupByKey iterables are re-iterable).
 """
@@ -14,6 +14,7 @@ import logging
 import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
 
+from core.document import Document, handle_id, id_handle
 from dedup.bloom import key_hashes
 from dedup.components import (
     UnionFind,
@@ -44,7 +45,6 @@ from pipeline.beam.stage import (
     packed,
     unpacked,
 )
-from pipeline.document import Document, handle_id, id_handle
 from pipeline.index import INDEX_KEYS
 
 log = logging.getLogger("macrodata")

@@ -19,6 +19,7 @@ import numpy as np
 from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 
+from core.document import Document
 from dedup.arrays import split_by
 from dedup.exact_substring import (
     KEEP_FIRST,
@@ -47,7 +48,6 @@ from pipeline.beam.stage import (
     packed,
     unpacked,
 )
-from pipeline.document import Document
 
 NAME = ExactSubstring.name
 SPAN_CHARS = 500

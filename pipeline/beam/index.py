@@ -22,6 +22,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.pvalue import TaggedOutput
 
+from core.document import Document
 from dedup.arrays import split_by
 from dedup.bloom import BloomFilter, fp_rate_for, key_hashes
 from dedup.lsh import EARLIER_HANDLE, BandChunk, band_mix, earlier_entries, entry_buckets
@@ -36,7 +37,6 @@ from pipeline.beam.stage import (
     in_global_window,
     packed,
 )
-from pipeline.document import Document
 from pipeline.index import BAND_HASHES, INDEX_DIR, IndexSettings, document_keys, schema
 
 log = logging.getLogger("macrodata")

@@ -10,6 +10,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.pvalue import TaggedOutput
 
+from core.document import Document
 from pipeline.beam.stage import (
     DOCUMENTS,
     ERRORS,
@@ -19,7 +20,6 @@ from pipeline.beam.stage import (
     StageResult,
     error_record,
 )
-from pipeline.document import Document
 from pipeline.reentry import INVALID_ROW, ShardInput
 
 log = logging.getLogger("macrodata")

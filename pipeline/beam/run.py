@@ -11,6 +11,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from core.tokenizer import load_tokenizer
 from pipeline import __version__
 from pipeline.beam.index import write_index
 from pipeline.beam.sink import parquet_schema, shard_name, write_shard, write_shards
@@ -29,7 +30,6 @@ from pipeline.stages import (
     planned,
 )
 from pipeline.stats import build_stats, check_funnel
-from pipeline.tokenizer import load_tokenizer
 
 log = logging.getLogger("macrodata")
 

@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
+from core.document import Document
+from core.tokenizer import TokenizeSettings, load_tokenizer
 from pipeline.beam.stage import (
     DOCUMENTS,
     STATS,
@@ -23,8 +25,6 @@ from pipeline.beam.stage import (
     packed,
     unpacked,
 )
-from pipeline.document import Document
-from pipeline.tokenizer import TokenizeSettings, load_tokenizer
 
 log = logging.getLogger("macrodata")
 

@@ -19,8 +19,8 @@ from apache_beam.pvalue import PCollection, TaggedOutput
 from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
-from pipeline import document
-from pipeline.document import Document
+from core import document
+from core.document import Document
 from pipeline.funnel import Funnel
 
 log = logging.getLogger("macrodata")

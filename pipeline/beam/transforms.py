@@ -12,6 +12,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.pvalue import TaggedOutput
 
+from core.document import LIMITS_KEY, Document
 from filters.base import PROCESSING_ERROR, Filter, Verdict
 from pipeline.beam.stage import (
     DOCUMENTS,
@@ -25,7 +26,6 @@ from pipeline.beam.stage import (
     error_record,
     in_global_window,
 )
-from pipeline.document import LIMITS_KEY, Document
 from pipeline.funnel import Funnel, merge_counters, words_of
 from pipeline.stats import url_domain
 from pipeline.warc import BAD_URI, BINARY, DAMAGE_REASONS, ReadLimits, iter_warc

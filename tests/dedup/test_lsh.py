@@ -45,9 +45,9 @@ def test_params_for_threshold():
 def test_bucket_stars_are_the_star_edges_of_every_band_key(buckets):
     import numpy as np
 
+    from core.document import document_id, handle_id, id_handle
     from dedup.components import star_edges
     from dedup.lsh import band_chunks, bucket_stars
-    from pipeline.document import document_id, handle_id, id_handle
 
     ids = [document_id(f"2023-06-0{i % 3 + 1}T00:00:00Z", f"record-{i}") for i in range(60)]
     ids.append(ids[7])  # one record read from two copies of a file: never an edge to itself

@@ -3,6 +3,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.text import split_words
 from dedup.normalize import normalize
 from dedup.shingles import (
     jaccard,
@@ -12,7 +13,6 @@ from dedup.shingles import (
     word_hash,
     word_hashes,
 )
-from filters.text import split_words
 
 
 def test_shingles_are_unique_word_five_grams():

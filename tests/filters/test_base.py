@@ -1,8 +1,8 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
+from core.document import Document
 from filters.base import KEEP, Filter, drop
-from pipeline.document import Document
 
 
 @dataclass(frozen=True)

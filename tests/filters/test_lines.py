@@ -4,10 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.document import Document
+from core.text import has_unspaced, split_words
 from filters.lines import _COUNTER as COUNTER
 from filters.lines import LineCorrections, count_words, letter_counts
-from filters.text import has_unspaced, split_words
-from pipeline.document import Document
 
 BODY = (
     "The volunteers walked the full length of the river to count the birds that nest along "

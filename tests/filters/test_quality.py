@@ -2,8 +2,8 @@ import math
 
 import pytest
 
+from core.document import Document
 from filters.quality import QualityFilter
-from pipeline.document import Document
 
 EN = (
     "The library on the east side of the city has started to lend tools as well as books, and "

@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.document import Document
 from filters.repetition import (
     _MIX,
     DUP_NGRAM_SIZES,
@@ -10,7 +11,6 @@ from filters.repetition import (
     RepetitionFilter,
     ngram_char_fractions,
 )
-from pipeline.document import Document
 
 PROSE = (
     "The old harbour reopened to fishing boats on Monday after two years of repairs to the sea "

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.document import LIMITS_KEY, Document
+from core.document import LIMITS_KEY, Document
 from pipeline.extract import Extraction
 from tests.hostile.make_corpus import PARAGRAPHS
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.document import Document
+from core.document import Document
 from pipeline.warc import DAMAGE_REASONS, READ_REASONS, ReadLimits, iter_warc, resync
 from tests.hostile import make_corpus
 

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from pipeline.document import Document
+from core.document import Document
 from pipeline.extract import Extraction, ExtractSettings, clean_text
 
 ARTICLE = "<html><body><nav>Home | About</nav><article><h1>Title</h1>{}</article></body></html>"

@@ -2,10 +2,10 @@ import os
 
 import pytest
 
+from core.document import Document
 from dedup.exact_doc import text_key
 from dedup.minhash import PRESETS, MinHashParams
 from dedup.url import url_key
-from pipeline.document import Document
 from pipeline.index import (
     INDEX_KEYS,
     IndexSettings,

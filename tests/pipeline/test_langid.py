@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.document import Document
+from core.document import Document
 from pipeline.langid import LanguageID, bundled_model_path
 
 EN = "The library on the east side of the city has started to lend tools as well as books."

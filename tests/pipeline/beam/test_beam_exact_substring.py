@@ -12,6 +12,7 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from core.document import Document
 from dedup.exact_substring import (
     ALL_COPIES,
     KEEP_FIRST,
@@ -22,7 +23,6 @@ from dedup.exact_substring import (
     kept_enough,
 )
 from pipeline.beam.exact_substring import ExactSubstringStage
-from pipeline.document import Document
 from pipeline.funnel import merge_counters
 from tests.conftest import corpus_texts, suffix_array_repeats
 
@@ -151,8 +151,8 @@ def test_stage_is_planned_before_tokenize_and_configurable():
 
 
 def test_uncut_documents_hand_their_ids_to_the_tokenize_stage():
+    from core.tokenizer import DEFAULT_TOKENIZER, TokenizeSettings, load_tokenizer
     from pipeline.beam.sink import TokenizeStage
-    from pipeline.tokenizer import DEFAULT_TOKENIZER, TokenizeSettings, load_tokenizer
 
     texts = planted_texts()
     tokenizer = load_tokenizer(DEFAULT_TOKENIZER)

@@ -13,13 +13,13 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from core.document import Document, document_id
 from dedup.components import canonical, union_find_labels
 from dedup.exact_doc import ExactDocumentDedup
 from dedup.minhash import MinHashParams, MinHashSettings
 from dedup.shingles import jaccard, shingle_set
 from dedup.url import URLDedup
 from pipeline.beam.dedup import ConnectedComponents, KeepEarliest, MinHashStage
-from pipeline.document import Document, document_id
 from pipeline.funnel import merge_counters
 from pipeline.stats import check_funnel
 from tests.conftest import corpus_path

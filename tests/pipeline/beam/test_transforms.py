@@ -8,9 +8,9 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from core.document import Document
 from filters.base import KEEP, Filter, drop
 from pipeline.beam.transforms import FilterStage
-from pipeline.document import Document
 from pipeline.extract import Extraction
 from pipeline.funnel import merge_counters
 from tests.pipeline.test_extract import in_process, pages

@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filters.text import alphabetic_words, character_tables, code_points, split_words
+from core.text import alphabetic_words, character_tables, code_points, split_words
 
 # Letters of both cases and title case, numbers, an upper-case symbol (Ⓐ), punctuation, an
 # unspaced script (Han), whitespace str.split knows (no-break, em space, \x1c) and a newline.

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from pipeline.tokenizer import TokenizerError, load_tokenizer
+from core.tokenizer import TokenizerError, load_tokenizer
 
 TEXTS = ["Hello world", "Grüße aus Köln 🌍 中文", "<|endoftext|> is plain text here", ""]
 
@@ -60,7 +60,7 @@ def test_bad_specs_are_clear_errors(spec):
 def test_default_tokenizer_needs_no_network_and_no_cache(tmp_path, monkeypatch):
     import socket
 
-    import pipeline.tokenizer as module
+    import core.tokenizer as module
 
     def refuse(*args, **kwargs):
         raise OSError("network access attempted")

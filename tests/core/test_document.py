@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.document import HANDLE_BYTES, document_id, handle_id, id_handle
+from core.document import HANDLE_BYTES, document_id, handle_id, id_handle
 
 IDS = [
     document_id(date, record)
@@ -29,7 +29,7 @@ def test_a_string_that_is_no_document_id_has_no_handle(bad):
 def test_the_word_count_follows_the_text():
     import pickle
 
-    from pipeline.document import Document
+    from core.document import Document
 
     doc = Document(id="a", url="u", text="one two  three\nfour")
     assert doc.words == 4
