@@ -88,3 +88,285 @@ def alphabetic_words(text: str) -> int:
     if not word_of_letters.size:
         return 0
     return 1 + int(np.count_nonzero(word_of_letters[1:] != word_of_letters[:-1]))
+
+
+# --- English words as FineWeb counted them -------------------------------------------------
+# FineWeb's Gopher filters (datatrove 0.10.1) split English with spaCy's rule-based English
+# tokenizer (`spacy.blank("en")`, no model). This splitter follows the same procedure, written
+# from its published rules: whitespace-separated chunks; from each, leading and trailing
+# punctuation peeled off one piece at a time (quotes, brackets, currency, ellipses, a final
+# period after a lower-case letter or two capitals, "'s"); the rest kept whole when it is a URL
+# or a listed exception (contractions, abbreviations, times, emoticons), else cut at infixes
+# (hyphens and slashes between letters, ellipses, "lower.Upper"). bench/parity.py measures how
+# often its words differ from spaCy's on the corpus.
+
+
+def _pieces(listed: str) -> tuple[str, ...]:
+    """The space-separated items of a listing."""
+    return tuple(listed.split())
+
+
+_PUNCT_PIECES = _pieces(
+    "…… … , : ; ! ? ¿ ؟ ¡ ( ) [ ] { } < > _ # * & 。 ？ ！ ， 、 ； ： ～ · । ، ۔ ؛ ٪"  # noqa: RUF001
+)
+_QUOTE_CHARS = "'\"”“`‘´’‚,„»«「」『』（）〔〕【】《》〈〉〈〉⟦⟧"  # noqa: RUF001
+_CURRENCY_PIECES = _pieces(
+    "US$ C$ A$ $ £ € ¥ ฿ ₽ ﷼ ₴ ₠ ₡ ₢ ₣ ₤ ₥ ₦ ₧ ₨ ₩ ₪ ₫ ₭ ₮ ₯ ₰ ₱ ₲ ₳ ₵ ₶ ₷ ₸ ₹ ₺ ₻ ₼ ₾ ₿"
+)
+_UNIT_PIECES = _pieces(
+    "km km² km³ m m² m³ dm dm² dm³ cm cm² cm³ mm mm² mm³ ha µm nm yd in ft kg g mg µg t lb oz "
+    "m/s km/h kmh mph hPa Pa mbar mb MB kb KB gb GB tb TB T G M K %"
+)
+_HYPHEN_PIECES = ("-", "–", "—", "--", "---", "——", "~")  # noqa: RUF001
+# Abbreviations kept with their final period (the English exceptions' list).
+_ABBREVIATIONS = _pieces(
+    "Adm. Ak. Ala. Apr. Ariz. Ark. Aug. Bros. Calif. Co. Colo. Conn. Corp. D.C. Dec. Del. Dr. "
+    "E.G. E.g. Feb. Fla. Ga. Gen. Gov. I.E. I.e. Ia. Id. Ill. Inc. Ind. Jan. Jr. Jul. Jun. Kan. "
+    "Kans. Ky. La. Ltd. Mar. Mass. Md. Messrs. Mich. Minn. Miss. Mo. Mont. Mr. Mrs. Ms. Mt. N.C. "
+    "N.D. N.H. N.J. N.M. N.Y. Neb. Nebr. Nev. Nov. Oct. Okla. Ore. Pa. Ph.D. Prof. Rep. Rev. "
+    "S.C. Sen. Sep. Sept. St. Tenn. Va. Wash. Wis. a.m. co. e.g. i.e. p.m. v.s. vs. ä. ö. ü."
+)
+_EMOTICONS = _pieces(
+    "(*_*) (-8 (-: (-; (-_-) (._.) (: (; (= (>_<) (^_^) (o: (¬_¬) (ಠ_ಠ) )-: ): -_- -__- 0.0 0.o "
+    "0_0 0_o 8) 8-) 8-D 8D :( :(( :((( :() :) :)) :))) :* :-( :-(( :-((( :-) :-)) :-))) :-* :-/ "
+    ":-0 :-3 :-> :-D :-O :-P :-X :-] :-o :-p :-x :-| :-} :/ :0 :1 :3 :> :D :O :P :X :] :o :o) "
+    ":p :x :| :} :'( :') :'-( :'-) :’( :’) :’-( :’-) ;) ;-) ;-D ;D ;_; <.< </3 <3 <33 <333 =( "
+    "=) =/ =3 =D =[ =] =| >.< >.> >:( >:o ><(((*> @_@ O.O O.o O_O O_o V.V V_V XD XDD [-: [: [= "
+    "]= ^_^ ^__^ ^___^ o.0 o.O o.o o_0 o_O o_o v.v v_v xD xDD ಠ_ಠ ಠ︵ಠ ¯\\(ツ)/¯"
+)
+# Other chunks kept whole: dropped letters, a few fixed spellings.
+_WHOLE = _pieces(
+    "and/or w/o C++ ' '' ’ ’’ 'cause 'cos 'coz 'cuz 'bout 'em 'nuff ’cause ’cos ’coz ’cuz ’bout "
+    "’em ’nuff 's 'S ’s ’S ‘s ‘S 'd 'll 're ’d ’ll ’re ma'am ma’am o'clock o’clock ol' ol’ ol "
+    "em ll nuff doin goin havin lovin nothin nuthin somethin doin' goin' havin' lovin' nothin' "
+    "nuthin' somethin' doin’ goin’ havin’ lovin’ nothin’ nuthin’ somethin’"
+)
+# Words a clitic is split from: n't (and n't've) after these verbs, 've after the modals.
+_NEGATABLE = _pieces(
+    "ai are ca could dare did does do had has have is may might must need ought sha should was "
+    "were wo would"
+)
+_MODALS = ("could", "might", "must", "should", "would", "not")
+_CLITIC_BASES = {
+    **dict.fromkeys(("he", "she", "it", "that", "this"), ("d", "dve", "ll", "llve", "s")),
+    "i": ("d", "dve", "ll", "llve", "m", "ma", "ve"),
+    **dict.fromkeys(
+        ("we", "you", "they", "these", "those"), ("d", "dve", "ll", "llve", "re", "ve")
+    ),
+    **dict.fromkeys(
+        ("how", "there", "what", "when", "where", "who", "why"),
+        ("d", "dve", "ll", "llve", "re", "s", "ve"),
+    ),
+}
+# Apostrophe-less forms that are words in their own right, not contractions.
+_NOT_CONTRACTIONS = frozenset(_pieces("hell ill its shed shell well were whore"))
+# A clitic's letters and the words they are: "dve" is "d" then "ve" ('d've).
+_CLITIC_SPLIT = {
+    clitic: tuple(re.findall("ll|re|ve|[dmas]", clitic))
+    for clitic in ("d", "dve", "ll", "llve", "m", "ma", "re", "s", "ve")
+}
+
+
+def _english_exceptions() -> dict[str, tuple[str, ...]]:
+    """Whole chunks and the words they split into."""
+    table: dict[str, tuple[str, ...]] = {}
+
+    def add(form: str, parts: tuple[str, ...]) -> None:
+        for cased, cased_parts in (
+            (form, parts),
+            (form[:1].upper() + form[1:], (parts[0][:1].upper() + parts[0][1:], *parts[1:])),
+        ):
+            table.setdefault(cased, cased_parts)
+
+    for apostrophe in ("'", "’"):  # noqa: RUF001
+        for verb in _NEGATABLE:
+            add(f"{verb}n{apostrophe}t", (verb, f"n{apostrophe}t"))
+            add(f"{verb}n{apostrophe}t{apostrophe}ve", (verb, f"n{apostrophe}t", f"{apostrophe}ve"))
+        for base, clitics in _CLITIC_BASES.items():
+            for clitic in clitics:
+                pieces = tuple(apostrophe + p for p in _CLITIC_SPLIT[clitic])
+                add(base + "".join(pieces), (base, *pieces))
+        for modal in _MODALS:
+            add(f"{modal}{apostrophe}ve", (modal, f"{apostrophe}ve"))
+        add(f"c{apostrophe}mon", (f"c{apostrophe}m", "on"))
+    for verb in _NEGATABLE:
+        add(f"{verb}nt", (verb, "nt"))
+        add(f"{verb}ntve", (verb, "nt", "ve"))
+    for base, clitics in _CLITIC_BASES.items():
+        for clitic in clitics:
+            if base + clitic not in _NOT_CONTRACTIONS:
+                add(base + clitic, (base, *_CLITIC_SPLIT[clitic]))
+    for form, parts in (
+        ("cannot", ("can", "not")),
+        ("gonna", ("gon", "na")),
+        ("gotta", ("got", "ta")),
+        ("yall", ("y", "all")),
+        ("y'all", ("y'", "all")),
+    ):
+        add(form, parts)
+    for hour in range(1, 13):
+        for suffix in ("am", "pm", "a.m.", "p.m."):
+            table[f"{hour}{suffix}"] = (str(hour), suffix)
+    for letter in "abcdefghijklmnopqrstuvwxyz":
+        table[letter + "."] = (letter + ".",)
+    for word in (*_ABBREVIATIONS, *_EMOTICONS, *_WHOLE):
+        table.setdefault(word, (word,))
+        table.setdefault(word[:1].upper() + word[1:], (word[:1].upper() + word[1:],))
+    for unit in "CFKcfk":
+        table[f"°{unit}."] = ("°", unit, ".")
+    return table
+
+
+def _letter_classes() -> tuple[str, str, str]:
+    """Regex classes (contents) of lower-case, upper-case and other symbols, in the BMP."""
+    import unicodedata
+
+    def ranges(accept) -> str:
+        out, start, previous = [], None, None
+        for code in range(0x80, 0x10000):
+            if accept(unicodedata.category(chr(code))):
+                if start is None:
+                    start = code
+                previous = code
+            elif start is not None:
+                last = "-" + re.escape(chr(previous)) if previous > start else ""
+                out.append(re.escape(chr(start)) + last)
+                start = None
+        return "".join(out)
+
+    lower = "a-z" + ranges(lambda c: c in ("Ll", "Lo", "Lm"))
+    upper = "A-Z" + ranges(lambda c: c in ("Lu", "Lt", "Lo", "Lm"))
+    return lower, upper, ranges(lambda c: c == "So")
+
+
+class _EnglishRules(NamedTuple):
+    prefix: re.Pattern
+    suffix: re.Pattern
+    infix: re.Pattern
+    url: re.Pattern
+    exceptions: dict[str, tuple[str, ...]]
+
+
+@functools.cache
+def _english_rules() -> _EnglishRules:
+    lower, upper, icons = _letter_classes()
+    letter = r"[^\W\d_]"
+    quotes = re.escape(_QUOTE_CHARS)
+    punct = "".join(map(re.escape, "".join(_PUNCT_PIECES)))
+    escaped = lambda pieces: [re.escape(p) for p in pieces]  # noqa: E731
+    ellipses = [r"\.\.+", "…"]
+    common = escaped(_PUNCT_PIECES) + ellipses + escaped(_QUOTE_CHARS) + [f"[{icons}]"]
+    prefixes = escaped(["§", "%", "=", "—", "–"]) + [r"\+(?![0-9])"] + common  # noqa: RUF001
+    prefixes += escaped(_CURRENCY_PIECES)
+    suffixes = common + escaped(["'s", "'S", "’s", "’S", "—", "–"])  # noqa: RUF001
+    suffixes += [
+        r"(?<=[0-9])\+",
+        r"(?<=°[FfCcKk])\.",
+        r"(?<=[0-9])(?:" + "|".join(escaped(_CURRENCY_PIECES)) + ")",
+        r"(?<=[0-9])(?:" + "|".join(escaped(_UNIT_PIECES)) + ")",
+        rf"(?<=[0-9{lower}%²\-+{punct}{quotes}(?:)])\.",
+        rf"(?<=[{upper}][{upper}])\.",
+    ]
+    hyphens = "|".join(escaped(_HYPHEN_PIECES))
+    infixes = ellipses + [f"[{icons}]"]
+    infixes += [
+        r"(?<=[0-9])[+\-*^](?=[0-9-])",
+        rf"(?<=[{lower}{quotes}])\.(?=[{upper}{quotes}])",
+        rf"(?<={letter}),(?={letter})",
+        rf"(?<=[0-9]|{letter})(?:{hyphens})(?={letter})",
+        rf"(?<=[0-9]|{letter})[:<>=/](?={letter})",
+    ]
+    host = "[A-Za-z0-9\u00a1-\uffff]"
+    url = (
+        r"^(?:[\w+\-.]{2,}://)?(?:\S+(?::\S*)?@)?"
+        rf"(?:(?:{host}[A-Za-z0-9\u00a1-\uffff_-]{{0,62}})?{host}\.)+[{lower}]{{2,63}}"
+        r"(?::\d{2,5})?(?:[/?#]\S*)?$"
+    )
+    return _EnglishRules(
+        re.compile("|".join(f"^(?:{p})" for p in prefixes)),
+        re.compile("|".join(f"(?:{s})$" for s in suffixes)),
+        re.compile("|".join(f"(?:{i})" for i in infixes)),
+        re.compile(url),
+        _english_exceptions(),
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _english_chunk(chunk: str) -> tuple[str, ...]:
+    """The words of one whitespace-free chunk."""
+    rules = _english_rules()
+    special = rules.exceptions
+    if chunk in special:
+        return special[chunk]
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    rest = chunk
+    last = -1
+    while rest and len(rest) != last and rest not in special:
+        last = len(rest)
+        match = rules.prefix.search(rest)
+        pre = match.end() if match else 0
+        if pre and rest[pre:] in special:
+            prefixes.append(rest[:pre])
+            rest = rest[pre:]
+            break
+        match = rules.suffix.search(rest[pre:])
+        suf = len(rest) - pre - match.start() if match else 0
+        if suf and rest[:-suf] in special:
+            suffixes.append(rest[-suf:])
+            rest = rest[:-suf]
+            break
+        if pre and suf and pre + suf <= len(rest):
+            prefixes.append(rest[:pre])
+            suffixes.append(rest[-suf:])
+            rest = rest[pre:-suf]
+        elif pre:
+            prefixes.append(rest[:pre])
+            rest = rest[pre:]
+        elif suf:
+            suffixes.append(rest[-suf:])
+            rest = rest[:-suf]
+    words = prefixes
+    if rest in special:
+        words.extend(special[rest])
+    elif rest and rules.url.match(rest):
+        words.append(rest)
+    elif rest:
+        start = 0
+        for match in rules.infix.finditer(rest):
+            if match.start() == 0:
+                continue
+            if match.start() != start:
+                words.append(rest[start : match.start()])
+            if match.end() != match.start():
+                words.append(match.group())
+            start = match.end()
+        if rest[start:]:
+            words.append(rest[start:])
+    words.extend(reversed(suffixes))
+    if len(words) > 1:
+        words = _rejoin_exceptions(words, special)
+    return tuple(words)
+
+
+def _rejoin_exceptions(words: list[str], special: dict[str, tuple[str, ...]]) -> list[str]:
+    """Pieces peeled apart that together spell an exception become that exception's words
+    (a chunk "):" or "Rep.)" keeps its emoticon or abbreviation)."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for j in range(min(len(words), i + 4), i + 1, -1):
+            joined = "".join(words[i:j])
+            if joined in special:
+                out.extend(special[joined])
+                i = j
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def split_english_words(text: str) -> list[str]:
+    """English words and punctuation marks as FineWeb's Gopher filters split them."""
+    return [word for chunk in text.split() for word in _english_chunk(chunk)]

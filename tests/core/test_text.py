@@ -1,9 +1,16 @@
 """The text helpers' numpy paths count what a loop over words and characters would."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.text import alphabetic_words, character_tables, code_points, split_words
+from core.text import (
+    alphabetic_words,
+    character_tables,
+    code_points,
+    split_english_words,
+    split_words,
+)
 
 # Letters of both cases and title case, numbers, an upper-case symbol (Ⓐ), punctuation, an
 # unspaced script (Han), whitespace str.split knows (no-break, em space, \x1c) and a newline.
@@ -24,3 +31,45 @@ def test_the_tables_agree_with_the_str_methods():
         assert tables.alpha[code] == character.isalpha()
         assert tables.upper[code] == (character.isupper() and character.isalpha())
         assert tables.space[code] == character.isspace()
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("Hello, world!", ["Hello", ",", "world", "!"]),
+        (
+            "I don't know; it's John's.",
+            ["I", "do", "n't", "know", ";", "it", "'s", "John", "'s", "."],
+        ),
+        (
+            "We'll see. Can't stop, won’t stop",
+            ["We", "'ll", "see", ".", "Ca", "n't", "stop", ",", "wo", "n’t", "stop"],
+        ),
+        ("dont cannot gonna", ["do", "nt", "can", "not", "gon", "na"]),
+        (
+            "(see e-mail) 10-year-old",
+            ["(", "see", "e", "-", "mail", ")", "10", "-", "year", "-", "old"],
+        ),
+        ("Mr. Smith, e.g. the U.S. etc.", ["Mr.", "Smith", ",", "e.g.", "the", "U.S.", "etc", "."]),
+        (
+            "It costs $5 or 50% at 10am",
+            ["It", "costs", "$", "5", "or", "50", "%", "at", "10", "am"],
+        ),
+        ("wait... and...then", ["wait", "...", "and", "...", "then"]),
+        ("end.Next and/or x/y", ["end", ".", "Next", "and/or", "x", "/", "y"]),
+        ("see https://example.com/a?b=1 now", ["see", "https://example.com/a?b=1", "now"]),
+        ("nice): “quoted”", ["nice", "):", "“", "quoted", "”"]),
+        ("ABC. 3.5. #tag", ["ABC", ".", "3.5", ".", "#", "tag"]),
+        ("  tabs\tand\nnewlines\xa0too ", ["tabs", "and", "newlines", "too"]),
+    ],
+)
+def test_english_words_split_off_punctuation_and_clitics(text, words):
+    assert split_english_words(text) == words
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list("aB'.,-():$% \n") + ["n't", "’s", "...", "do"]), max_size=30))
+def test_english_words_are_the_text_without_its_whitespace(pieces):
+    text = "".join(pieces)
+    # Splitting only ever cuts: the words put together are the text's non-space characters.
+    assert "".join(split_english_words(text)) == "".join(text.split())
