@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import itertools
 import math
+import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import ClassVar
 
 from core.document import Document
-from core.text import UNSPACED_LANGUAGES, alphabetic_words, split_lines, split_words
+from core.text import (
+    UNSPACED_LANGUAGES,
+    alphabetic_words,
+    split_english_words,
+    split_lines,
+    split_words,
+)
 from filters.base import KEEP, Filter, Verdict, drop
+from filters.reading import PAPER, Reading, resolve
 
 # Gopher's eight English stop words, and for RefinedWeb's European languages the most frequent
 # function words of each, so a German page is judged by German words rather than by "the".
@@ -31,6 +41,20 @@ STOP_WORDS: dict[str, frozenset[str]] = {
 BULLETS = ("•", "‣", "⁃", "◦", "●", "○", "▪", "■", "□", "►", "▶", "➢", "✓", "-", "*", "·")
 ELLIPSES = ("...", "…")
 _PUNCTUATION = "\"'“”‘’«»„‚.,;:!?()[]{}<>-–—…/\\|*#"
+# FineWeb's reading: its bullets, and the characters a word made only of is not counted
+# (datatrove's punctuation set: ASCII punctuation, control characters and the marks listed in
+# data/fineweb_punctuation.txt).
+FINEWEB_BULLETS = ("•", "-")
+
+
+def _fineweb_punctuation() -> frozenset[str]:
+    listed = (resources.files("filters") / "data" / "fineweb_punctuation.txt").read_text("utf-8")
+    marks = {line for line in listed.split("\n") if line and not line.startswith("# ")}
+    controls = {chr(c) for c in (*range(0, 9), *range(11, 32), *range(127, 160))}
+    return frozenset(string.punctuation) | controls | marks
+
+
+FINEWEB_PUNCTUATION = _fineweb_punctuation()
 
 
 @dataclass(frozen=True)
@@ -73,6 +97,9 @@ class QualityFilter(Filter):
     min_alpha_words_frac: float = 0.8
     min_stop_words: int = 2
     stop_words: dict[str, frozenset[str]] = field(default_factory=lambda: dict(STOP_WORDS))
+    # "paper" (Gopher's words) or "fineweb" (datatrove's code): filters/reading.py.
+    reading: str | Reading = "paper"
+    _reading: Reading = field(default=PAPER, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # A config file gives plain lists; membership tests want sets of lower-case words.
@@ -80,17 +107,29 @@ class QualityFilter(Filter):
             lang: frozenset(w.lower() for w in ws) for lang, ws in self.stop_words.items()
         }
         object.__setattr__(self, "stop_words", normalised)
+        object.__setattr__(self, "_reading", resolve(self.name, self.reading))
 
     def score(self, doc: Document) -> dict[str, float]:
-        text = doc.text
-        words = split_words(text)
+        text, reading = doc.text, self._reading
+        words = split_english_words(text) if reading.english_words else split_words(text)
         n_words = len(words)
-        lines = split_lines(text)
+        if reading.raw_lines:
+            lines = text.splitlines()
+            starts = map(str.lstrip, lines)
+            ends = map(str.rstrip, lines)
+        else:
+            starts = ends = lines = split_lines(text)
         n_lines = max(len(lines), 1)
         denominator = max(n_words, 1)
         # Loops over words and lines as maps of str methods (they run in C).
-        stripped = list(map(str.strip, words, itertools.repeat(_PUNCTUATION)))
-        content_words = list(filter(None, stripped))
+        if reading.punctuation_free_words:
+            stripped = words
+            content_words = [w for w in words if not FINEWEB_PUNCTUATION.issuperset(w)]
+            counted = len(content_words)
+        else:
+            stripped = list(map(str.strip, words, itertools.repeat(_PUNCTUATION)))
+            content_words = list(filter(None, stripped))
+            counted = n_words
         language = doc.language.split("_")[0]
         if language in UNSPACED_LANGUAGES or not content_words:
             mean_length = math.nan  # characters are words there: the length rule does not apply
@@ -99,41 +138,57 @@ class QualityFilter(Filter):
         stop_list = self.stop_words.get(language)
         if stop_list is None:
             stop_count = math.nan  # no stop-word list for this language: rule not applied
+        elif reading.exact_stop_words:
+            stop_count = float(len(stop_list.intersection(words)))
         else:
             stop_count = float(sum(map(stop_list.__contains__, map(str.lower, stripped))))
+        if reading.english_words:
+            alphabetic = sum(1 for word in words if any(map(str.isalpha, word)))
+        else:
+            alphabetic = alphabetic_words(text)
+        bullets = FINEWEB_BULLETS if reading.two_bullets else BULLETS
         return {
-            "words": float(n_words),
+            "words": float(counted),
             "mean_word_length": mean_length,
             "hash_to_word_ratio": text.count("#") / denominator,
             "ellipsis_to_word_ratio": sum(text.count(e) for e in ELLIPSES) / denominator,
-            "bullet_lines_frac": sum(map(str.startswith, lines, itertools.repeat(BULLETS)))
+            "bullet_lines_frac": sum(map(str.startswith, starts, itertools.repeat(bullets)))
             / n_lines,
-            "ellipsis_lines_frac": sum(map(str.endswith, lines, itertools.repeat(ELLIPSES)))
+            "ellipsis_lines_frac": sum(map(str.endswith, ends, itertools.repeat(ELLIPSES)))
             / n_lines,
-            "alpha_words_frac": alphabetic_words(text) / denominator,
+            "alpha_words_frac": alphabetic / denominator,
             "stop_words": stop_count,
         }
 
-    def keep(self, scores: dict[str, float]) -> Verdict:
+    def _failures(self, scores: dict[str, float]) -> Iterator[str]:
+        """The reasons of the rules the scores fail, in order (NaN compares False: skipped)."""
         if scores["words"] < self.min_words:
-            return drop("too_few_words")
+            yield "too_few_words"
         if scores["words"] > self.max_words:
-            return drop("too_many_words")
+            yield "too_many_words"
         mean_length = scores["mean_word_length"]
-        if mean_length < self.min_mean_word_length:  # NaN compares False: rule skipped
-            return drop("mean_word_length_too_short")
+        if mean_length < self.min_mean_word_length:
+            yield "mean_word_length_too_short"
         if mean_length > self.max_mean_word_length:
-            return drop("mean_word_length_too_long")
+            yield "mean_word_length_too_long"
         if scores["hash_to_word_ratio"] > self.max_hash_to_word_ratio:
-            return drop("hash_to_word_ratio_too_high")
+            yield "hash_to_word_ratio_too_high"
         if scores["ellipsis_to_word_ratio"] > self.max_ellipsis_to_word_ratio:
-            return drop("ellipsis_to_word_ratio_too_high")
+            yield "ellipsis_to_word_ratio_too_high"
         if scores["bullet_lines_frac"] > self.max_bullet_lines_frac:
-            return drop("bullet_lines_frac_too_high")
+            yield "bullet_lines_frac_too_high"
         if scores["ellipsis_lines_frac"] > self.max_ellipsis_lines_frac:
-            return drop("ellipsis_lines_frac_too_high")
+            yield "ellipsis_lines_frac_too_high"
         if scores["alpha_words_frac"] < self.min_alpha_words_frac:
-            return drop("alpha_words_frac_too_low")
+            yield "alpha_words_frac_too_low"
         if scores["stop_words"] < self.min_stop_words:
-            return drop("too_few_stop_words")
+            yield "too_few_stop_words"
+
+    def failures(self, scores: dict[str, float]) -> list[str]:
+        """Every rule's reason the scores fail, in the order `keep` checks them."""
+        return list(self._failures(scores))
+
+    def keep(self, scores: dict[str, float]) -> Verdict:
+        for reason in self._failures(scores):
+            return drop(reason)
         return KEEP

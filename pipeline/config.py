@@ -11,6 +11,14 @@ from typing import Any
 
 import yaml
 
+from filters.reading import READINGS
+
+# Keys whose value is one of a few names: anything else is refused before a run starts.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "repetition.reading": tuple(READINGS),
+    "quality.reading": tuple(READINGS),
+}
+
 
 class ConfigError(ValueError):
     """A configuration file or override that does not fit the defaults' shape."""
@@ -55,6 +63,14 @@ def _check(path: str, default: Any, value: Any) -> Any:
     return value
 
 
+def _check_choices(data: dict[str, Any]) -> None:
+    for dotted, choices in CHOICES.items():
+        section, _, key = dotted.partition(".")
+        value = data.get(section, {}).get(key)
+        if value not in choices:
+            raise ConfigError(f"{dotted}: expected one of {', '.join(choices)}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class Config:
     """The resolved configuration: defaults, then a file, then command-line overrides."""
@@ -77,6 +93,7 @@ class Config:
         for dotted, value in (overrides or {}).items():
             section, _, key = dotted.partition(".")
             data = _check("", data, {section: {key: value}})
+        _check_choices(data)
         return cls(data)
 
     def section(self, name: str) -> dict[str, Any]:

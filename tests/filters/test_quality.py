@@ -68,3 +68,35 @@ def test_gopher_defaults():
     assert (f.min_mean_word_length, f.max_mean_word_length) == (3, 10)
     assert f.min_stop_words == 2
     assert f.stop_words["en"] == frozenset(["the", "be", "to", "of", "and", "that", "have", "with"])
+
+
+def test_fineweb_reading_counts_punctuation_marks_as_words_for_the_alphabetic_rule():
+    text = " ".join(["Yes, no, maybe, so."] * 20)
+    paper = QualityFilter().score(doc(text))
+    fineweb = QualityFilter(reading="fineweb").score(doc(text))
+    assert paper["alpha_words_frac"] == 1.0
+    assert fineweb["alpha_words_frac"] == pytest.approx(4 / 8)  # 4 words, 4 marks
+    assert fineweb["words"] == paper["words"] == 80  # marks alone are not counted as words
+    assert fineweb["mean_word_length"] == pytest.approx(len("Yesnomaybeso") / 4)
+
+
+def test_fineweb_reading_takes_stop_words_as_written_and_two_bullets():
+    text = "The Be To Of.\n• one\n* two\n\n- three"
+    paper = QualityFilter().score(doc(text))
+    fineweb = QualityFilter(reading="fineweb").score(doc(text))
+    assert paper["stop_words"] == 4 and fineweb["stop_words"] == 0
+    assert paper["bullet_lines_frac"] == pytest.approx(3 / 4)  # non-blank lines
+    assert fineweb["bullet_lines_frac"] == pytest.approx(2 / 5)  # every line, "•" and "-"
+
+
+def test_an_unknown_quality_reading_is_refused():
+    with pytest.raises(ValueError, match="quality.reading must be one of paper, fineweb"):
+        QualityFilter(reading="Paper")
+
+
+def test_failures_lists_every_rule_the_scores_fail():
+    f = QualityFilter()
+    scores = f.score(doc(" ".join(["a b"] * 20)))
+    failures = f.failures(scores)
+    assert failures[0] == f.keep(scores).reason == "too_few_words"
+    assert "mean_word_length_too_short" in failures

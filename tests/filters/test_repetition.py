@@ -4,6 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.document import Document
+from filters.reading import FINEWEB
 from filters.repetition import (
     _MIX,
     DUP_NGRAM_SIZES,
@@ -107,3 +108,53 @@ def fractions_through_unique(words):
 @given(st.lists(st.sampled_from(["a", "bb", "ccc", "dddd", "a.", "ee"]), max_size=60))
 def test_ngram_fractions_are_those_np_unique_gives(words):
     assert ngram_char_fractions(words) == fractions_through_unique(words)
+
+
+def test_fineweb_reading_leaves_the_first_copy_of_a_duplicate_ngram_uncounted():
+    text = "x y z w v x y z w v u"
+    words = text.split()
+    fractions = ngram_char_fractions(words, FINEWEB, len(text))
+    # The scan meets "x y z w v" again at word 5: its 5 characters count, over len(text).
+    assert fractions[5] == pytest.approx(5 / len(text))
+    assert ngram_char_fractions(words)[5] == pytest.approx(10 / 11)  # the paper: both copies
+
+
+def test_fineweb_reading_counts_the_top_ngram_with_its_spaces_even_once():
+    text = "a b a b a b c d"
+    fractions = ngram_char_fractions(text.split(), FINEWEB, len(text))
+    assert fractions[2] == pytest.approx(3 * 3 / len(text))  # "a b" three times
+    distinct = "a bb ccc dddd"
+    fractions = ngram_char_fractions(distinct.split(), FINEWEB, len(distinct))
+    assert fractions[2] == pytest.approx(len("a bb") / len(distinct))  # the first, once
+    assert ngram_char_fractions(distinct.split())[2] == 0.0
+
+
+def test_fineweb_reading_breaks_top_ngram_ties_by_first_occurrence():
+    # "bbbb c", "c a" and "a x" each occur twice: the first seen, "bbbb c", is the top one.
+    words = ["bbbb", "c", "a", "x", "bbbb", "c", "a", "x"]
+    text = " ".join(words)
+    fractions = ngram_char_fractions(words, FINEWEB, len(text))
+    assert fractions[2] == pytest.approx(2 * len("bbbb c") / len(text))
+
+
+def test_fineweb_reading_splits_lines_on_newline_runs_unstripped():
+    lines = ["Repeated line here.", "Repeated line here. ", "Another one.", "Last."]
+    text = "\n".join(lines)
+    paper = RepetitionFilter().score(doc(text))
+    fineweb = RepetitionFilter(reading="fineweb").score(doc(text))
+    assert paper["dup_line_frac"] == pytest.approx(1 / 4)  # stripped, the two are one line
+    assert fineweb["dup_line_frac"] == 0.0  # a trailing space makes them differ
+    assert fineweb["dup_para_char_frac"] == 0.0
+
+
+def test_an_unknown_reading_is_refused():
+    with pytest.raises(ValueError, match="repetition.reading must be one of paper, fineweb"):
+        RepetitionFilter(reading="gopher")
+
+
+def test_failures_lists_every_rule_the_scores_fail():
+    f = RepetitionFilter()
+    scores = f.score(doc("\n".join(["Same line again and again here."] * 6)))
+    failures = f.failures(scores)
+    assert failures[0] == f.keep(scores).reason
+    assert {"dup_line_frac_too_high", "dup_line_char_frac_too_high"} <= set(failures)

@@ -64,3 +64,11 @@ def test_every_stage_builds():
     for stage in STAGES:
         built = build_stage(stage.name, Config.load())
         assert getattr(built, "name", stage.name) == stage.name
+
+
+@pytest.mark.parametrize("section", ["repetition", "quality"])
+def test_reading_is_paper_or_fineweb(section):
+    assert Config.load().section(section)["reading"] == "paper"
+    assert Config.load(None, {f"{section}.reading": "fineweb"}).section(section)["reading"]
+    with pytest.raises(ConfigError, match=f"{section}.reading: expected one of paper, fineweb"):
+        Config.load(None, {f"{section}.reading": "FineWeb"})
