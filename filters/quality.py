@@ -141,7 +141,8 @@ class QualityFilter(Filter):
         elif reading.exact_stop_words:
             stop_count = float(len(stop_list.intersection(words)))
         else:
-            stop_count = float(sum(map(stop_list.__contains__, map(str.lower, stripped))))
+            # Gopher: "at least two of the following English words": distinct words of the list.
+            stop_count = float(len(stop_list.intersection(map(str.lower, stripped))))
         if reading.english_words:
             alphabetic = sum(1 for word in words if any(map(str.isalpha, word)))
         else:

@@ -100,3 +100,12 @@ def test_failures_lists_every_rule_the_scores_fail():
     failures = f.failures(scores)
     assert failures[0] == f.keep(scores).reason == "too_few_words"
     assert "mean_word_length_too_short" in failures
+
+
+def test_stop_words_are_counted_once_each():
+    # Gopher: "at least two of the following English words": one word used often is not two.
+    text = " ".join(["the market opened early today"] * 12)
+    scores = QualityFilter().score(doc(text))
+    assert scores["stop_words"] == 1
+    assert QualityFilter().keep(scores).reason == "too_few_stop_words"
+    assert QualityFilter().score(doc(text + " and"))["stop_words"] == 2
