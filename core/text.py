@@ -298,6 +298,8 @@ def _english_chunk(chunk: str) -> tuple[str, ...]:
     special = rules.exceptions
     if chunk in special:
         return special[chunk]
+    if chunk.isalpha():  # no prefix, suffix or infix is made of letters only
+        return (chunk,)
     prefixes: list[str] = []
     suffixes: list[str] = []
     rest = chunk
@@ -367,6 +369,17 @@ def _rejoin_exceptions(words: list[str], special: dict[str, tuple[str, ...]]) ->
     return out
 
 
+# The last text split and its words: the repetition and quality filters split the same text
+# one after the other (one slot, replaced whole, so threads only ever miss).
+_last_english: tuple[str, tuple[str, ...]] = ("", ())
+
+
 def split_english_words(text: str) -> list[str]:
     """English words and punctuation marks as FineWeb's Gopher filters split them."""
-    return [word for chunk in text.split() for word in _english_chunk(chunk)]
+    global _last_english
+    last_text, last_words = _last_english
+    if last_text is text:
+        return list(last_words)
+    words = [word for chunk in text.split() for word in _english_chunk(chunk)]
+    _last_english = (text, tuple(words))
+    return words

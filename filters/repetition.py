@@ -112,7 +112,12 @@ def ngram_char_fractions(
             if not same.any():
                 break  # no repeated n-gram means no repeated longer n-gram either
             if reading.dup_ngrams_after_first:
-                fractions[n] = _scanned_repeats(hashes.tolist(), prefix.tolist(), n) / total_chars
+                # Up to the first n-gram seen before, the scan only remembers n-grams.
+                first = _first_repeat(hashes)
+                seen = hashes[:first].tolist()
+                rest = hashes[first:].tolist()
+                repeats = _scanned_repeats(set(seen), rest, prefix[first:].tolist(), n)
+                fractions[n] = repeats / total_chars
                 continue
             repeated = np.zeros(len(hashes), dtype=bool)
             repeated[order[1:][same]] = True
@@ -127,10 +132,17 @@ def ngram_char_fractions(
     return fractions
 
 
-def _scanned_repeats(hashes: list[int], prefix: list[int], n: int) -> int:
+def _first_repeat(hashes: np.ndarray) -> int:
+    """The first position whose hash occurred earlier (there is one)."""
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    return int(order[1:][ordered[1:] == ordered[:-1]].min())
+
+
+def _scanned_repeats(seen: set[int], hashes: list[int], prefix: list[int], n: int) -> int:
     """Characters of repeated n-grams met left to right: an n-gram seen before counts and the
-    scan jumps past it; otherwise it is remembered and the scan moves one word on."""
-    seen: set[int] = set()
+    scan jumps past it; otherwise it is remembered and the scan moves one word on. `prefix`
+    holds the words' cumulative lengths from the first of `hashes`."""
     repeated = start = 0
     while start < len(hashes):
         if hashes[start] in seen:
