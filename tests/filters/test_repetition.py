@@ -1,3 +1,5 @@
+from collections import Counter
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -158,3 +160,34 @@ def test_failures_lists_every_rule_the_scores_fail():
     failures = f.failures(scores)
     assert failures[0] == f.keep(scores).reason
     assert {"dup_line_frac_too_high", "dup_line_char_frac_too_high"} <= set(failures)
+
+
+def fineweb_fractions_by_loops(words, text_chars):
+    """FineWeb's n-gram fractions with plain loops over word tuples."""
+    fractions = dict.fromkeys(TOP_NGRAM_SIZES + DUP_NGRAM_SIZES, 0.0)
+    for n in TOP_NGRAM_SIZES:
+        ngrams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+        if ngrams:
+            counts = Counter(ngrams)
+            top = max(counts, key=counts.__getitem__)  # the first of the most frequent
+            fractions[n] = len(" ".join(top)) * counts[top] / text_chars
+    for n in DUP_NGRAM_SIZES:
+        seen, repeated, start = set(), 0, 0
+        while start < len(words) - n + 1:
+            ngram = tuple(words[start : start + n])
+            if ngram in seen:
+                repeated += len("".join(ngram))
+                start += n
+            else:
+                seen.add(ngram)
+                start += 1
+        fractions[n] = repeated / text_chars
+    return fractions
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(["a", "bb", "ccc", "dddd", "a.", "ee"]), max_size=60))
+def test_fineweb_ngram_fractions_are_those_plain_loops_give(words):
+    text_chars = len(" ".join(words)) or 1
+    got = ngram_char_fractions(words, FINEWEB, text_chars)
+    assert got == pytest.approx(fineweb_fractions_by_loops(words, text_chars))
