@@ -1,13 +1,14 @@
 """Do macrodata's Gopher filters decide as datatrove 0.10.1's do, rule by rule, on real pages?
 
-    python bench/parity.py PEER_PYTHON [--recipe refinedweb|fineweb] [--input GLOB] [--show N]
+    python bench/parity.py --peer-python PEER_VENV/bin/python [--recipe refinedweb|fineweb]
+        [--input GLOB] [--show N]
 
-PEER_PYTHON is the interpreter of a separate environment with datatrove 0.10.1 and spaCy
+--peer-python is the interpreter of a separate environment with datatrove 0.10.1 and spaCy
 (never a dependency of this project; spaCy's blank English tokenizer needs no model download).
 The pages of --input (default: the shared corpus) are extracted and language-identified once, by
 macrodata (the recipe's extraction settings); the English ones go to both sides: datatrove's
 filters at FineWeb's settings (its examples/fineweb.py), run by bench/peer_parity.py under
-PEER_PYTHON, and ours with the recipe's reading (filters/reading.py): `paper` for RefinedWeb,
+that interpreter, and ours with the recipe's reading (filters/reading.py): `paper` for RefinedWeb,
 `fineweb` for FineWeb.
 
 Printed, per filter and per rule: documents, agreement, both keep, both drop, and the
@@ -364,7 +365,9 @@ def score_cost(flt, docs: list[Document], repeats: int = 3) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("peer_python", help="interpreter of a datatrove 0.10.1 + spaCy venv")
+    parser.add_argument(
+        "--peer-python", required=True, help="interpreter of a datatrove 0.10.1 + spaCy venv"
+    )
     parser.add_argument("--recipe", choices=tuple(RECIPES), default="refinedweb")
     parser.add_argument("--input", default=DEFAULT_INPUT, help="WARC files (glob)")
     parser.add_argument("--show", type=int, default=3, help="document ids listed per group")
