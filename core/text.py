@@ -291,6 +291,12 @@ def _english_rules() -> _EnglishRules:
     )
 
 
+# A chunk longer than this is one word: peeling it piece by piece would cost its length squared
+# (a run of 100,000 commas), and no prose holds one.
+MAX_ENGLISH_CHUNK = 10_000
+_SUFFIX_WINDOW = 64
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _english_chunk(chunk: str) -> tuple[str, ...]:
     """The words of one whitespace-free chunk."""
@@ -298,8 +304,8 @@ def _english_chunk(chunk: str) -> tuple[str, ...]:
     special = rules.exceptions
     if chunk in special:
         return special[chunk]
-    if chunk.isalpha():  # no prefix, suffix or infix is made of letters only
-        return (chunk,)
+    if chunk.isalpha() or len(chunk) > MAX_ENGLISH_CHUNK:
+        return (chunk,)  # no prefix, suffix or infix is made of letters only
     prefixes: list[str] = []
     suffixes: list[str] = []
     rest = chunk
@@ -312,8 +318,10 @@ def _english_chunk(chunk: str) -> tuple[str, ...]:
             prefixes.append(rest[:pre])
             rest = rest[pre:]
             break
-        match = rules.suffix.search(rest[pre:])
-        suf = len(rest) - pre - match.start() if match else 0
+        tail = rest[pre:]
+        # Suffixes are short: the search looks at the tail's end only.
+        match = rules.suffix.search(tail, max(0, len(tail) - _SUFFIX_WINDOW))
+        suf = len(tail) - match.start() if match else 0
         if suf and rest[:-suf] in special:
             suffixes.append(rest[-suf:])
             rest = rest[:-suf]

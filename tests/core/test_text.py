@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.text import (
+    MAX_ENGLISH_CHUNK,
     alphabetic_words,
     character_tables,
     code_points,
@@ -73,3 +74,11 @@ def test_english_words_are_the_text_without_its_whitespace(pieces):
     text = "".join(pieces)
     # Splitting only ever cuts: the words put together are the text's non-space characters.
     assert "".join(split_english_words(text)) == "".join(text.split())
+
+
+def test_english_words_of_a_hostile_chunk():
+    # Punctuation peeled piece by piece from both ends; a chunk past the limit stays whole.
+    assert split_english_words("((((word))))") == ["("] * 4 + ["word"] + [")"] * 4
+    assert split_english_words("," * 3000 + "word") == [","] * 3000 + ["word"]
+    hostile = "," * (MAX_ENGLISH_CHUNK + 1)
+    assert split_english_words(f"a {hostile} b") == ["a", hostile, "b"]
