@@ -31,6 +31,7 @@ import argparse
 import dataclasses
 import difflib
 import glob
+import hashlib
 import json
 import os
 import subprocess
@@ -67,11 +68,13 @@ RECIPES: dict[str, tuple[str, dict]] = {
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule: its label, our drop reasons for it, datatrove's arguments turning it on."""
+    """One rule: its label, our drop reasons for it, datatrove's arguments turning it on, and
+    (for a filter of ours without `failures`) our arguments turning it on."""
 
     name: str
     ours: tuple[str, ...]
     theirs: dict
+    ours_only: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,8 @@ class Pair:
     """One of our filters and datatrove's counterpart."""
 
     name: str
-    build: Callable[[Config, str | Reading], object]  # (config, reading) -> our Filter
+    # (config, reading, arguments over the config's) -> our Filter
+    build: Callable[..., object]
     peer_class: str
     peer_arguments: dict  # FineWeb's settings
     peer_off: dict  # arguments that turn every rule of datatrove's filter off
@@ -87,14 +91,19 @@ class Pair:
     recipes: tuple[str, ...] = ("refinedweb", "fineweb")
     # Points of filters/reading.py this filter reads (the causes tried for a disagreement).
     aspects: tuple[str, ...] = ()
+    # Our arguments that turn every rule off (filters without `failures`, judged per rule by
+    # building them with one rule on).
+    ours_off: dict = dataclasses.field(default_factory=dict)
 
 
-def _repetition(config: Config, reading: str | Reading):
-    return RepetitionFilter(**{**config.section("repetition"), "reading": reading})
+def _repetition(config: Config, reading: str | Reading, arguments: dict | None = None):
+    return RepetitionFilter(
+        **{**config.section("repetition"), **(arguments or {}), "reading": reading}
+    )
 
 
-def _quality(config: Config, reading: str | Reading):
-    return QualityFilter(**{**config.section("quality"), "reading": reading})
+def _quality(config: Config, reading: str | Reading, arguments: dict | None = None):
+    return QualityFilter(**{**config.section("quality"), **(arguments or {}), "reading": reading})
 
 
 def _repetition_rules(section: dict) -> tuple[Rule, ...]:
@@ -304,14 +313,33 @@ HEADER = (
 )
 
 
-def rule_keeps(pair: Pair, failures: set[str]) -> dict[str, bool]:
-    """Per rule of `pair`: whether our filter's failures leave it passed."""
-    return {rule.name: not failures.intersection(rule.ours) for rule in pair.rules}
+_BUILT: dict[str, object] = {}
 
 
-def our_verdicts(flt, doc: Document) -> tuple[bool, dict[str, float], set[str]]:
-    scores = flt.score(doc)
-    return flt.keep(scores).keep, scores, set(flt.failures(scores))
+def built(pair: Pair, config: Config, reading: str | Reading, arguments: dict | None = None):
+    """Our filter of `pair` for a reading and arguments, built once."""
+    key = repr((pair.name, config.digest(), reading, arguments))
+    if key not in _BUILT:
+        _BUILT[key] = pair.build(config, reading, arguments)
+    return _BUILT[key]
+
+
+def judge(pair: Pair, config: Config, reading: str | Reading, doc: Document):
+    """Our filter on one document: (kept, {rule: kept}, the text it hands on if kept)."""
+    flt = built(pair, config, reading)
+    if hasattr(flt, "failures"):  # every rule's verdict from one scoring
+        scores = flt.score(doc)
+        failures = set(flt.failures(scores))
+        rules = {rule.name: not failures.intersection(rule.ours) for rule in pair.rules}
+        return not failures, rules, doc.text
+    out, verdict = flt.apply(doc)
+    rules = {
+        rule.name: built(pair, config, reading, {**pair.ours_off, **rule.ours_only})
+        .apply(doc)[1]
+        .keep
+        for rule in pair.rules
+    }
+    return verdict.keep, rules, out.text
 
 
 def cause_of(
@@ -324,12 +352,10 @@ def cause_of(
 ) -> str:
     """The first point of the reading that, read FineWeb's way, makes the rule agree."""
     for aspect in pair.aspects:
-        flt = pair.build(config, dataclasses.replace(PAPER, **{aspect: True}))
-        _, _, failures = our_verdicts(flt, doc)
-        if rule_keeps(pair, failures)[rule.name] == theirs_keep:
+        _, rules, _ = judge(pair, config, dataclasses.replace(PAPER, **{aspect: True}), doc)
+        if rules[rule.name] == theirs_keep:
             return aspect
-    _, _, failures = our_verdicts(pair.build(config, "fineweb"), doc)
-    if rule_keeps(pair, failures)[rule.name] == theirs_keep:
+    if judge(pair, config, "fineweb", doc)[1][rule.name] == theirs_keep:
         return "several points together"
     return "words split differently" if words_differ else "unexplained"
 
@@ -352,13 +378,17 @@ def word_differences(texts: list[dict], peer: dict[str, dict]) -> tuple[int, int
     return same, differing, total, examples
 
 
+def _sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def score_cost(flt, docs: list[Document], repeats: int = 3) -> float:
-    """CPU milliseconds `flt` takes to score one document, best of `repeats` passes."""
+    """CPU milliseconds `flt` takes to judge one document, best of `repeats` passes."""
     best = float("inf")
     for _ in range(repeats):
         start = time.process_time()
         for doc in docs:
-            flt.score(doc)
+            flt.apply(doc)
         best = min(best, time.process_time() - start)
     return best * 1000 / max(len(docs), 1)
 
@@ -391,16 +421,17 @@ def main() -> None:
     )
     below = []
     for pair in compared:
-        flt = pair.build(config, reading)
         whole = Tally()
         per_rule = {rule.name: Tally() for rule in pair.rules}
         causes: dict[str, Counter] = defaultdict(Counter)
         examples: dict[tuple[str, str], list[str]] = defaultdict(list)
+        texts_differ = []
         for doc in docs:
             theirs = peer[doc.id]["filters"][pair.name]
-            keep, _, failures = our_verdicts(flt, doc)
+            keep, ours_rules, out_text = judge(pair, config, reading, doc)
             whole.add(doc.id, keep, theirs["keep"])
-            ours_rules = rule_keeps(pair, failures)
+            if keep and theirs["keep"] and _sha1(out_text) != theirs["text_sha1"]:
+                texts_differ.append(doc.id)
             for rule in pair.rules:
                 theirs_keep = theirs["rules"][rule.name]
                 per_rule[rule.name].add(doc.id, ours_rules[rule.name], theirs_keep)
@@ -419,6 +450,9 @@ def main() -> None:
         print(whole.row("whole filter"))
         for rule in pair.rules:
             print(per_rule[rule.name].row(rule.name))
+        if texts_differ:
+            shown = " ".join(texts_differ[: args.show])
+            print(f"  kept by both with a different text: {len(texts_differ)}  {shown}")
         if causes:
             print("  disagreements by cause:")
             for rule in pair.rules:
@@ -431,9 +465,10 @@ def main() -> None:
             if whole.agreement < TARGET:
                 below.append(pair.name)
 
-    print("\nCPU ms a document to score (best of 3, this invocation):")
+    print("\nCPU ms a document to judge (best of 3, this invocation):")
     for pair in compared:
-        costs = {name: score_cost(pair.build(config, name), docs) for name in READINGS}
+        readings = READINGS if pair.aspects else (reading,)
+        costs = {name: score_cost(built(pair, config, name), docs) for name in readings}
         print(f"  {pair.name:<12} " + ", ".join(f"{k} {v:.3f}" for k, v in costs.items()))
 
     same, differing, total, top = word_differences(texts, peer)

@@ -7,11 +7,12 @@ filter, datatrove's class and constructor arguments (FineWeb's settings, from da
 examples/fineweb.py) and, per rule, the arguments that leave only that rule on, so a rule's
 verdict is the real filter's. TEXTS_JSONL holds {"id", "text"} lines; OUT_JSONL gets, per text,
 {"id", "words": the English word tokenizer's words, "filters": {name: {"keep", "reason",
-"rules": {rule: kept}}}}.
+"text_sha1": of the text the filter hands on, "rules": {rule: kept}}}}.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import warnings
@@ -27,20 +28,20 @@ def build(class_name: str, arguments: dict):
     return getattr(filters, class_name)(**{k: tuples(v) for k, v in arguments.items()})
 
 
-def verdict(step, record: dict) -> tuple[bool, str]:
-    """(kept, reason) of one filter on one text; an exception is a drop named after it.
-
-    Each call gets its own Document: some filters (C4's) edit the text they are given.
-    """
+def verdict(step, record: dict) -> tuple[bool, str, str]:
+    """(kept, reason, sha1 of the text handed on) of one filter on one text; an exception is
+    a drop named after it. Each call gets its own Document: C4's filter edits the text."""
     from datatrove.data import Document
 
+    doc = Document(text=record["text"], id=record["id"])
     try:
-        result = step.filter(Document(text=record["text"], id=record["id"]))
+        result = step.filter(doc)
     except Exception as error:  # a rule left alone can divide by zero words
-        return False, f"error:{type(error).__name__}"
+        return False, f"error:{type(error).__name__}", ""
+    digest = hashlib.sha1(doc.text.encode("utf-8", "surrogatepass")).hexdigest()
     if isinstance(result, tuple):
-        return bool(result[0]), result[1] or ""
-    return bool(result), ""
+        return bool(result[0]), result[1] or "", digest
+    return bool(result), "", digest
 
 
 def main() -> None:
@@ -65,10 +66,11 @@ def main() -> None:
             record = json.loads(line)
             filters = {}
             for name, (whole, rules) in steps.items():
-                keep, reason = verdict(whole, record)
+                keep, reason, digest = verdict(whole, record)
                 filters[name] = {
                     "keep": keep,
                     "reason": reason,
+                    "text_sha1": digest,
                     "rules": {rule: verdict(step, record)[0] for rule, step in rules.items()},
                 }
             words = split_into_words(record["text"])
