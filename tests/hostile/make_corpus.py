@@ -248,6 +248,20 @@ def chunked_record(n: int, body: bytes) -> bytes:
     return warc_headers(n, len(head) + len(body)) + block + b"\r\n\r\n"
 
 
+def overclaimed_chunk_record(n: int, body: bytes, claimed: int = 6000) -> bytes:
+    """A response sent chunked whose one chunk claims `claimed` more bytes than it holds, and
+    whose Content-Length counts what the chunk size claims: the record (its gzip member) ends
+    that far before its length says, right after the page."""
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    size = b"%x\r\n" % (len(body) + claimed)
+    block = head + size + body
+    declared = len(block) + claimed + len(b"\r\n0\r\n\r\n")
+    return warc_headers(n, declared) + block + b"\r\n\r\n"
+
+
 def warc_truncated_record(n: int, body: bytes, keep: int) -> bytes:
     """A record whose payload the crawler cut after `keep` bytes and said so (WARC-Truncated)."""
     block = http_head() + body[:keep]
@@ -298,6 +312,15 @@ class Writer:
             self.clean_arc.append(data)
             out.append(data)
         return out
+
+    def recoverable_arc(self, make) -> bytes:
+        """A good ARC record as `make(n, page)` damages it; its whole page can still be read."""
+        n = self.next_id()
+        paragraphs = prose(n)
+        page = html_page(f"Archive {n}", paragraphs).encode("utf-8")
+        self.corpus.good[f"arc:{n}"] = "\n".join(paragraphs)
+        self.clean_arc.append(arc_record(n, page))
+        return make(n, page)
 
     def recoverable(self, make, partial: bool) -> bytes:
         """A good record as `make(n, page)` damages it; its page can still be read."""
@@ -526,6 +549,19 @@ def build(directory: str, huge: bool = False, seed: int = 8) -> Corpus:
     # A compression the reader does not read: one file error, not a crash.
     _write(corpus, "zstd.warc.zst", b"\x28\xb5\x2f\xfd" + rng.randbytes(2000))
     damage("zstd.warc.zst", "zstd-compressed file", "file")
+
+    # Found in archives of other tools: an ARC file that ends a few bytes before its last
+    # record's length (the HTTP headers and the page are all there), and a gzip member that
+    # ends well before its record's Content-Length, which counts what a wrong chunk size claims.
+    short_end = w.recoverable_arc(lambda n, page: arc_record(n, page, length_delta=+6))
+    arc = [arc_filedesc("arc_short_end.arc", w.next_id()), *w.good_arc(), short_end]
+    _write(corpus, "arc_short_end.arc", arc)
+    damage("arc_short_end.arc", "ARC file ends a few bytes before its length", TRUNCATED, True)
+    lie = w.recoverable(lambda n, page: gz(overclaimed_chunk_record(n, page)), partial=False)
+    _write(corpus, "chunk_sizes.warc.gz", [w.good(), lie, w.good()])
+    damage(
+        "chunk_sizes.warc.gz", "gzip member ends before Content-Length (chunk size)", MISMATCH, True
+    )
 
     if huge:
         n = w.next_id()

@@ -178,3 +178,16 @@ def test_mutated_streams_never_raise_and_count_every_record(data):
     # Each record is counted once: offsets strictly increase.
     offsets = [o.offset for o in records]
     assert offsets == sorted(set(offsets))
+
+
+@pytest.mark.parametrize(
+    "name, damage",
+    [("arc_short_end.arc", "truncated_record"), ("chunk_sizes.warc.gz", "content_length_mismatch")],
+)
+def test_pages_other_tools_leave_short_of_their_length_are_kept_whole(corpus, name, damage):
+    clean = clean_documents(corpus)
+    found = outcomes(os.path.join(corpus.directory, name))
+    (kept,) = [o for o in found if o.damage]
+    assert kept.damage == damage and kept.document.truncated
+    assert kept.document.html == clean[kept.document.id].html
+    assert all(o.document is not None for o in found if o.reason != "not_response")
