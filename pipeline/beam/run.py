@@ -19,6 +19,7 @@ from pipeline.beam.stage import load_transform
 from pipeline.beam.transforms import top_domains, write_dropped_samples, write_errors
 from pipeline.funnel import merge_counters
 from pipeline.index import HEADER, header
+from pipeline.recipes import DEFAULT_RECIPE
 from pipeline.report import pick_samples, render_report
 from pipeline.stages import (
     FILTER,
@@ -62,6 +63,9 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
     )
     # What later runs deduplicate against: the keys of the documents this run delivers.
     index_files = write_index(flowing, spec.output, shard_count, index_settings(spec.config))
+    # A run of stages that drop nothing (re-entry for tokenization alone) has no drop outputs.
+    if not dropped:
+        dropped.append(pipeline | "No drops" >> beam.Create([]))
     all_dropped = tuple(dropped) | "All dropped" >> beam.Flatten()
     samples = write_dropped_samples(
         all_dropped, spec.output, output_config["dropped_samples_per_reason"]
@@ -205,6 +209,10 @@ class Finalize(beam.DoFn):
             "applied_stages": applied_stages(spec),
             "index": index_entry,
         }
+        if spec.recipe != DEFAULT_RECIPE:
+            # Re-entry and --dedup-against read it; a refinedweb manifest stays as it was
+            # (no key: refinedweb, as for runs made before recipes).
+            manifest["recipe"] = spec.recipe
         text = json.dumps(stats, indent=2, sort_keys=False)
         _write_text(spec.output, "stats.json", text)
         # Rendered from stats.json as written (JSON has string keys only), as `macrodata report`.
