@@ -92,40 +92,39 @@ class C4Quality(Filter):
         lines = text.splitlines()
         sentences = 0
         splitter = self._english()
-        with splitter.zone():
-            for raw in lines:
-                line = raw.strip()
-                words = line.split()
-                if self.max_word_length != -1 and any(
-                    len(word) > self.max_word_length for word in words
-                ):
-                    removed["too_long_word"] += 1
-                    continue
-                if self.remove_citations:
-                    line = _CITATION.sub("", line)
-                if self.filter_no_terminal_punct and (
-                    not line.endswith(_TERMINAL) or line.endswith("...")
-                ):
-                    removed["no_terminal_punctuation"] += 1
-                    continue
-                if len(words) < self.min_words_per_line:
-                    removed["too_few_words"] += 1
-                    continue
-                lower = line.lower()
-                if self.filter_lorem_ipsum and "lorem ipsum" in lower:
-                    return "", "lorem_ipsum", {}
-                if self.filter_javascript and "javascript" in lower:
-                    removed["javascript"] += 1
-                    continue
-                if self.filter_curly_bracket and "{" in line:
-                    return "", "curly_bracket", {}
-                if self.filter_policy and any(p in lower for p in self.policy_phrases):
-                    removed["policy"] += 1
-                    continue
-                # Counted only until the rule is met: the count decides nothing past it.
-                if self.min_sentences != -1 and sentences < self.min_sentences:
-                    sentences += splitter.sentences(line)
-                kept.append(line)
+        for raw in lines:
+            line = raw.strip()
+            words = line.split()
+            if self.max_word_length != -1 and any(
+                len(word) > self.max_word_length for word in words
+            ):
+                removed["too_long_word"] += 1
+                continue
+            if self.remove_citations:
+                line = _CITATION.sub("", line)
+            if self.filter_no_terminal_punct and (
+                not line.endswith(_TERMINAL) or line.endswith("...")
+            ):
+                removed["no_terminal_punctuation"] += 1
+                continue
+            if len(words) < self.min_words_per_line:
+                removed["too_few_words"] += 1
+                continue
+            lower = line.lower()
+            if self.filter_lorem_ipsum and "lorem ipsum" in lower:
+                return "", "lorem_ipsum", {}
+            if self.filter_javascript and "javascript" in lower:
+                removed["javascript"] += 1
+                continue
+            if self.filter_curly_bracket and "{" in line:
+                return "", "curly_bracket", {}
+            if self.filter_policy and any(p in lower for p in self.policy_phrases):
+                removed["policy"] += 1
+                continue
+            # Counted only until the rule is met: the count decides nothing past it.
+            if self.min_sentences != -1 and sentences < self.min_sentences:
+                sentences += splitter.sentences(line)
+            kept.append(line)
         figures = {"lines": len(lines), **{f"lines_removed.{k}": n for k, n in removed.items()}}
         if self.min_sentences != -1 and sentences < self.min_sentences:
             return "", "too_few_sentences", figures

@@ -81,9 +81,7 @@ class FineWebQuality(Filter):
     def _words(self, text: str) -> int:
         if "_splitter" not in self.__dict__:
             self.setup()
-        splitter = self.__dict__["_splitter"]
-        with splitter.zone():
-            return splitter.words(text)
+        return self.__dict__["_splitter"].words(text)
 
     def score(self, doc: Document) -> dict[str, float]:
         text = doc.text

@@ -112,3 +112,27 @@ def test_sentences_follow_the_sentencizer_rule():
     assert english.sentences('"Stop!" she said. Then she left.') == 3
     assert english.sentences("") == 1
     assert english.words("Don't stop, it's 3.5 km.  Go") == 10
+
+
+def test_sentence_counts_equal_spacys_own_sentencizer():
+    from spacy.lang.en import English
+
+    nlp = English()
+    nlp.add_pipe("sentencizer")
+    lines = [
+        *ARTICLE,
+        " ".join(ARTICLE),
+        "Is it over?! Yes.",
+        'He said "no." Then he left!)',
+        "Prices (in U.S. dollars) rose 3.5% in Q1.",
+        "Ends with closing punctuation.»",
+        "Two spaces.  After the period",
+        "No final punctuation at all",
+        "。日本語の文。次の文。",
+        "Hello!!! World... and more?",
+        "«Quoted.» «Again.»",
+        "A line ending in a period and a space. ",
+    ]
+    english = EnglishSplitter()
+    for line in lines:
+        assert english.sentences(line) == len(list(nlp(line).sents)), line
