@@ -79,6 +79,8 @@ CASES = {
     # Each recipe as it ships (English pages, every stage of the recipe): --recipes runs both.
     "recipe-refinedweb": ["--recipe", "refinedweb"],
     "recipe-fineweb": ["--recipe", "fineweb"],
+    # The fineweb recipe without trafilatura's fallback extractors (refinedweb's `fast`).
+    "recipe-fineweb-fast-extract": ["--recipe", "fineweb", "--set", "extract.fast=true"],
 }
 RECIPE_CASES = ("recipe-refinedweb", "recipe-fineweb")
 # The cases run when none is named.
@@ -684,11 +686,14 @@ def main() -> None:
                 peer_fixed.append(run_peer(empty, args.peer_python, model))
     rates = {name: report_case(name, ours[name], ours_fixed[name]) for name in names}
     if args.recipes:
-        refinedweb, fineweb = (rates[name] for name in RECIPE_CASES)
-        print(
-            f"\nrecipes: fineweb {fineweb:.1f}, refinedweb {refinedweb:.1f} documents per "
-            f"CPU-second; fineweb / refinedweb = {fineweb / refinedweb:.2f}x"
-        )
+        refinedweb = rates[RECIPE_CASES[0]]
+        print()
+        for name in names:
+            if name != RECIPE_CASES[0] and name.startswith("recipe-"):
+                print(
+                    f"{name}: {rates[name]:.1f} documents per CPU-second, recipe-refinedweb "
+                    f"{refinedweb:.1f}: {rates[name] / refinedweb:.2f}x"
+                )
     if args.cc_file:
         pages_read = ours[names[0]][-1]["stats"]["stages"][0]["out"]
         report_extract_alone(extract_alone(args.input, pages_read, args.alone_pages), rates)
