@@ -75,3 +75,19 @@ def test_either_kind_can_be_left_alone():
     assert PIIReplacement(ips=False).apply(doc(text))[0].text == (
         f"mail {EMAIL_REPLACEMENTS[0]} from 8.8.8.8"
     )
+
+
+def test_emails_are_found_as_the_plain_pattern_scan_finds_them():
+    import random
+
+    from filters.pii import _EMAIL, _Turns, replace_emails
+
+    rng = random.Random(7)
+    characters = "ab.-@[]1:. _+x"
+    for _ in range(5000):
+        text = "".join(rng.choice(characters) for _ in range(rng.randint(0, 40)))
+        plain = _EMAIL.sub(_Turns(EMAIL_REPLACEMENTS), text)
+        assert replace_emails(text, _Turns(EMAIL_REPLACEMENTS)) == plain, text
+    # A long run of local-part characters before an "@" that ends no address is left as is.
+    blob = "a-" * 200_000 + "@ and b..c@mail.example.com"
+    assert PIIReplacement().replace(blob)[0] == "a-" * 200_000 + "@ and b.." + EMAIL_REPLACEMENTS[0]
