@@ -83,6 +83,6 @@ def get_recipe(name: str | None) -> Recipe:
 
 
 def recipe_of(record: dict | None) -> str:
-    """The recipe a run's manifest (or stats.json `run`) records; runs made before recipes,
-    and refinedweb runs, whose manifests stay as they were, record none: refinedweb."""
+    """The recipe a run's manifest (or stats.json `run`) records; runs made before recipes
+    record none: they were refinedweb runs."""
     return (record or {}).get("recipe", DEFAULT_RECIPE)

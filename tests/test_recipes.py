@@ -273,6 +273,7 @@ def test_runs_of_another_recipe_are_refused_as_input_or_earlier_run(tmp_path, ca
     # A refinedweb run is no earlier run of a fineweb one (their texts were cleaned apart).
     refined = str(tmp_path / "refined")
     assert run("--input", warc, "--output", refined) == 0
+    assert load_json(os.path.join(refined, "manifest.json"))["recipe"] == "refinedweb"
     capsys.readouterr()
     args = ["--input", warc, "--output", str(tmp_path / "x"), "--dedup-against", refined]
     assert run("--recipe", "fineweb", *args) == 2

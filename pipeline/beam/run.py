@@ -19,7 +19,6 @@ from pipeline.beam.stage import load_transform
 from pipeline.beam.transforms import top_domains, write_dropped_samples, write_errors
 from pipeline.funnel import merge_counters
 from pipeline.index import HEADER, header
-from pipeline.recipes import DEFAULT_RECIPE
 from pipeline.report import pick_samples, render_report
 from pipeline.stages import (
     FILTER,
@@ -208,11 +207,9 @@ class Finalize(beam.DoFn):
             # Where a run re-entering from this output starts (pipeline/reentry.py).
             "applied_stages": applied_stages(spec),
             "index": index_entry,
+            # Re-entry and --dedup-against check it (manifests before recipes: refinedweb).
+            "recipe": spec.recipe,
         }
-        if spec.recipe != DEFAULT_RECIPE:
-            # Re-entry and --dedup-against read it; a refinedweb manifest stays as it was
-            # (no key: refinedweb, as for runs made before recipes).
-            manifest["recipe"] = spec.recipe
         text = json.dumps(stats, indent=2, sort_keys=False)
         _write_text(spec.output, "stats.json", text)
         # Rendered from stats.json as written (JSON has string keys only), as `macrodata report`.
