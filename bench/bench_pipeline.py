@@ -32,6 +32,10 @@ a child process with the default extraction options, on one HTML page in k of th
 least `--alone-pages`), and each case's documents per CPU-second over trafilatura's. `--save DIR`
 keeps each run's stats.json and memory timeline.
 
+`--recipes` runs the cases recipe-refinedweb and recipe-fineweb (each recipe as it ships, on
+the same input, taking turns) and prints the fineweb recipe's documents per CPU-second over the
+refinedweb recipe's; with `--cc-file`, one run of each on one CommonCrawl-sized file.
+
 `--stages` instead times each per-document stage in-process, without Beam, on the same documents
 (documents per CPU-second and peak resident memory per stage). Compare ratios measured in one
 invocation: the machine may be shared.
@@ -72,7 +76,13 @@ CASES = {
     # The full run less one corpus-level stage: what that stage costs in CPU and memory.
     "full-no-minhash": ["--languages", "all", "--skip", "minhash"],
     "full-no-exact-substring": ["--languages", "all", "--skip", "exact_substring"],
+    # Each recipe as it ships (English pages, every stage of the recipe): --recipes runs both.
+    "recipe-refinedweb": ["--recipe", "refinedweb"],
+    "recipe-fineweb": ["--recipe", "fineweb"],
+    # The fineweb recipe without trafilatura's fallback extractors (refinedweb's `fast`).
+    "recipe-fineweb-fast-extract": ["--recipe", "fineweb", "--set", "extract.fast=true"],
 }
+RECIPE_CASES = ("recipe-refinedweb", "recipe-fineweb")
 # The cases run when none is named.
 DEFAULT_CASES = ("filters-trafilatura", "filters-resiliparse", "full")
 PEER = "peer-datatrove"
@@ -642,6 +652,11 @@ def main() -> None:
         help="--cc-file: trafilatura alone extracts every k-th page, at least this many",
     )
     parser.add_argument("--save", help="folder for each run's stats.json and memory timeline")
+    parser.add_argument(
+        "--recipes",
+        action="store_true",
+        help="run both recipes (" + ", ".join(RECIPE_CASES) + ") and print their ratio",
+    )
     args, extra = parser.parse_known_args()
     extra = [a for a in extra if a != "--"]
     repeat = args.repeat or (1 if args.cc_file else 3)
@@ -649,6 +664,8 @@ def main() -> None:
         bench_stages(args.input, repeat)
         return
     names = args.case or (["full"] if args.cc_file else list(DEFAULT_CASES))
+    if args.recipes:
+        names = [*dict.fromkeys([*(args.case or []), *RECIPE_CASES])]
     model = lid_model(extra) if args.peer_python else ""
     ours: dict[str, list[dict]] = {name: [] for name in names}
     ours_fixed: dict[str, list[dict]] = {name: [] for name in names}
@@ -668,6 +685,15 @@ def main() -> None:
             if empty:
                 peer_fixed.append(run_peer(empty, args.peer_python, model))
     rates = {name: report_case(name, ours[name], ours_fixed[name]) for name in names}
+    if args.recipes:
+        refinedweb = rates[RECIPE_CASES[0]]
+        print()
+        for name in names:
+            if name != RECIPE_CASES[0] and name.startswith("recipe-"):
+                print(
+                    f"{name}: {rates[name]:.1f} documents per CPU-second, recipe-refinedweb "
+                    f"{refinedweb:.1f}: {rates[name] / refinedweb:.2f}x"
+                )
     if args.cc_file:
         pages_read = ours[names[0]][-1]["stats"]["stages"][0]["out"]
         report_extract_alone(extract_alone(args.input, pages_read, args.alone_pages), rates)

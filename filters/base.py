@@ -19,6 +19,10 @@ class Verdict:
 KEEP = Verdict(True)
 # The reason for a document a stage raised an exception on (it is reported in errors/).
 PROCESSING_ERROR = "processing_error"
+# doc.meta key: a stage's own figures about this document ({name: number}), e.g. lines it
+# removed or strings it replaced. The generic wrapper adds them to stats.json
+# dedup.STAGE.name and takes the key off the document before it goes on.
+FIGURES_KEY = "stage_figures"
 
 
 def drop(reason: str) -> Verdict:

@@ -18,8 +18,9 @@ from pipeline.config import Config, ConfigError, default_text
 from pipeline.export import FORMATS, ExportError, parse_fraction
 from pipeline.index import HEADER, EarlierIndex, UnusableIndex, check_header, earlier_index
 from pipeline.parts import PartError, files_of_part, parse_part
+from pipeline.recipes import DEFAULT_RECIPE, RECIPES, RecipeError, get_recipe, recipe_of
 from pipeline.reentry import ReentryError, RunInput, run_input
-from pipeline.stages import NAMES, SKIPPABLE, STAGES, RunSpec, funnel_plan
+from pipeline.stages import NAMES, SKIPPABLE, RunSpec, check_skip, funnel_plan
 from pipeline.stats import MergeError, RunEntry
 
 # Local default: the portable in-process runner, named directly because the DirectRunner
@@ -74,7 +75,14 @@ def _parser() -> argparse.ArgumentParser:
         help="a previous run's output: drop documents it kept (same URL, same text, or near "
         "copies when both indexes have band keys); repeatable",
     )
-    run.add_argument("--config", metavar="FILE", help="YAML overriding the defaults")
+    run.add_argument(
+        "--recipe",
+        default=DEFAULT_RECIPE,
+        metavar="NAME",
+        help=f"which pipeline: {' or '.join(RECIPES)} (default {DEFAULT_RECIPE}); "
+        "its stages and configuration (macrodata config --recipe NAME)",
+    )
+    run.add_argument("--config", metavar="FILE", help="YAML overriding the recipe's values")
     run.add_argument("--languages", help="comma-separated codes to keep, or 'all' (default en)")
     run.add_argument("--extractor", choices=("trafilatura", "resiliparse"))
     run.add_argument(
@@ -147,6 +155,9 @@ def _parser() -> argparse.ArgumentParser:
 
     config = commands.add_parser("config", help="print the default (or resolved) configuration")
     config.add_argument("--config", metavar="FILE")
+    config.add_argument(
+        "--recipe", metavar="NAME", help=f"the configuration of a recipe: {', '.join(RECIPES)}"
+    )
     return parser
 
 
@@ -174,17 +185,9 @@ def _overrides(args) -> dict:
     return overrides
 
 
-def _skip(value: str) -> frozenset[str]:
+def _skip(value: str, recipe: str = DEFAULT_RECIPE) -> frozenset[str]:
     skip = frozenset(s.strip() for s in value.split(",") if s.strip())
-    unknown = skip - {stage.name for stage in STAGES}
-    if unknown:
-        raise UsageError(
-            f"--skip: unknown stage(s) {', '.join(sorted(unknown))}; "
-            f"choose from {', '.join(SKIPPABLE)}"
-        )
-    required = skip - set(SKIPPABLE)
-    if required:
-        raise UsageError(f"--skip: {', '.join(sorted(required))} cannot be skipped")
+    check_skip(skip, recipe)
     return skip
 
 
@@ -277,9 +280,10 @@ def command_run(args, extra: list[str]) -> int:
 
     extra = _beam_arguments(extra)
     _check_known(extra, args.run_options)
+    recipe = get_recipe(args.recipe).name
     part = parse_part(args.part) if args.part is not None else None
-    config = Config.load(args.config, _overrides(args))
-    skip = _skip(args.skip)
+    config = Config.load(args.config, _overrides(args), recipe=recipe)
+    skip = _skip(args.skip, recipe)
     tokenizer = config.section("tokenize")["tokenizer"]
     if "tokenize" not in skip:
         load_tokenizer(tokenizer)  # fail now, not on a worker an hour later
@@ -298,6 +302,7 @@ def command_run(args, extra: list[str]) -> int:
         skip=skip,
         applied=reentry.applied if reentry else (),
         input_signals=reentry.signals if reentry else (),
+        recipe=recipe,
     )
     spec = replace(spec, earlier=_earlier_indexes(args, spec, reentry))
     options = _beam_options(extra, len(files))
@@ -305,8 +310,9 @@ def command_run(args, extra: list[str]) -> int:
     if not dry_run:
         check_output(args.output, args.overwrite)
     log.info(
-        "macrodata %s: %d input file(s)%s -> %s (config %s)%s",
+        "macrodata %s: %s recipe, %d input file(s)%s -> %s (config %s)%s",
         __version__,
+        recipe,
         len(files),
         f" of part {args.part}" if part else "",
         args.output,
@@ -340,6 +346,11 @@ def _input_files(args, part: tuple[int, int] | None) -> tuple[list[str], RunInpu
     reentry = run_input(
         {d: read_run_json(d, "manifest.json") for d in runs}, FileSystems.join, NAMES
     )
+    if reentry.recipe != args.recipe:
+        raise UsageError(
+            f"--input {reentry.directories[0]}: a run of the {reentry.recipe} recipe; "
+            f"continue it with --recipe {reentry.recipe}, not {args.recipe}"
+        )
     return list(reentry.files), reentry
 
 
@@ -362,8 +373,14 @@ def _earlier_indexes(args, spec: RunSpec, reentry: RunInput | None) -> tuple[Ear
             raise UsageError(f"{where}: that is the --output of this run")
         if reentry and directory in reentry.directories:
             raise UsageError(f"{where}: that run is also an --input")
-        if read_run_json(directory, "manifest.json") is None:
+        manifest = read_run_json(directory, "manifest.json")
+        if manifest is None:
             raise UsageError(f"{where}: no manifest.json there (not a finished macrodata run)")
+        if recipe_of(manifest) != spec.recipe:
+            raise UsageError(
+                f"{where}: a run of the {recipe_of(manifest)} recipe; this run is "
+                f"{spec.recipe} (their documents were cleaned differently)"
+            )
         found = read_run_json(directory, HEADER)
         if found is None:
             raise UsageError(f"{where}: no {HEADER} there (made before runs wrote an index?)")
@@ -404,6 +421,7 @@ def _execute(spec: RunSpec, args, reentry: RunInput | None, options, dry_run: bo
         "inputs": list(spec.files),
         "input_patterns": args.input,
         "files": len(spec.files),
+        "recipe": spec.recipe,
         "runner": str(runner),
         "extract_processes": args.extract_processes,
         "started_unix": round(time.time(), 3),
@@ -580,10 +598,14 @@ def command_report(args) -> int:
 
 
 def command_config(args) -> int:
-    if args.config:
+    recipe = get_recipe(args.recipe).name
+    if args.config or recipe != DEFAULT_RECIPE:
         import yaml
 
-        print(yaml.safe_dump(Config.load(args.config).data, sort_keys=False), end="")
+        data = Config.load(args.config, recipe=recipe).data
+        if recipe != DEFAULT_RECIPE:
+            print(f"# macrodata configuration of the {recipe} recipe (docs/recipes.md)")
+        print(yaml.safe_dump(data, sort_keys=False), end="")
     else:
         print(default_text(), end="")
     return 0
@@ -652,6 +674,7 @@ def main(argv: list[str] | None = None) -> int:
         ReentryError,
         UnusableIndex,
         ExportError,
+        RecipeError,
     ) as error:
         print(f"macrodata: error: {error}", file=sys.stderr)
         return 2

@@ -29,6 +29,30 @@ def default_text() -> str:
     return (resources.files("pipeline") / "default_config.yaml").read_text(encoding="utf-8")
 
 
+def recipe_text(recipe: str) -> str | None:
+    """The commented configuration a recipe sets over the defaults (None: it sets nothing)."""
+    from pipeline.recipes import get_recipe
+
+    name = get_recipe(recipe).config_file
+    if name is None:
+        return None
+    return (resources.files("pipeline") / name).read_text(encoding="utf-8")
+
+
+def _recipe_data(recipe: str | None) -> dict[str, Any]:
+    """The defaults with a recipe's values over them. A recipe may add sections (the
+    configuration of its own stages); keys of the defaults' sections are checked as usual."""
+    data = yaml.safe_load(default_text())
+    text = recipe_text(recipe) if recipe else None
+    if text is None:
+        return data
+    values = yaml.safe_load(text) or {}
+    added = {key: value for key, value in values.items() if key not in data}
+    data = _check("", data, {k: v for k, v in values.items() if k not in added})
+    data.update(copy.deepcopy(added))
+    return data
+
+
 def _check(path: str, default: Any, value: Any) -> Any:
     """`value` checked against the shape of `default`; dicts merge key by key."""
     if isinstance(default, dict):
@@ -78,9 +102,15 @@ class Config:
     data: dict[str, Any]
 
     @classmethod
-    def load(cls, path: str | None = None, overrides: dict[str, Any] | None = None) -> Config:
-        """Defaults, merged with the YAML at `path`, then with `overrides` (dotted keys)."""
-        data = yaml.safe_load(default_text())
+    def load(
+        cls,
+        path: str | None = None,
+        overrides: dict[str, Any] | None = None,
+        recipe: str | None = None,
+    ) -> Config:
+        """Defaults (with `recipe`'s values over them), merged with the YAML at `path`, then
+        with `overrides` (dotted keys)."""
+        data = _recipe_data(recipe)
         if path:
             try:
                 with open(path, encoding="utf-8") as handle:
@@ -99,6 +129,11 @@ class Config:
     def section(self, name: str) -> dict[str, Any]:
         """A copy of one section's parameters."""
         return copy.deepcopy(self.data[name])
+
+    def section_or_empty(self, name: str) -> dict[str, Any]:
+        """A copy of one section's parameters, {} when the configuration has none (a stage of
+        another recipe then takes its own defaults)."""
+        return copy.deepcopy(self.data.get(name, {}))
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys), the input of `digest`."""

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pipeline.recipes import DEFAULT_RECIPE, recipe_of
+
 # A shard row the read stage cannot make a document of (no id, or no text).
 INVALID_ROW = "invalid_row"
 # The last column every shard has before the signal columns (pipeline.beam.sink).
@@ -43,6 +45,7 @@ class RunInput:
     files: tuple[str, ...]  # their shards
     applied: tuple[str, ...]  # the stages they applied, in run order
     signals: tuple[str, ...]
+    recipe: str = "refinedweb"  # the recipe they were made with (all the same)
 
 
 def applied_stages(manifest: dict, names: list[str]) -> tuple[str, ...]:
@@ -71,6 +74,15 @@ def run_input(
     manifests: dict[str, dict], join: Callable[[str, str], str], names: list[str]
 ) -> RunInput:
     """The input of a run from its run directories' manifests (directory -> manifest)."""
+    recipes: dict[str, str] = {}
+    for directory, manifest in manifests.items():
+        recipes.setdefault(recipe_of(manifest), directory)
+    if len(recipes) > 1:
+        (first, a), (second, b) = list(recipes.items())[:2]
+        raise ReentryError(
+            f"--input: run directories of different recipes ({a}: {first}; {b}: {second}); "
+            "give runs of one recipe"
+        )
     applied: dict[tuple[str, ...], str] = {}
     for directory, manifest in manifests.items():
         applied.setdefault(applied_stages(manifest, names), directory)
@@ -92,4 +104,5 @@ def run_input(
     for directory, manifest in manifests.items():
         signals += [s for s in signal_columns(manifest) if s not in signals]
         files += [join(directory, shard["path"]) for shard in manifest.get("shards", [])]
-    return RunInput(tuple(manifests), tuple(files), stages, tuple(signals))
+    [recipe] = recipes or [DEFAULT_RECIPE]
+    return RunInput(tuple(manifests), tuple(files), stages, tuple(signals), recipe)

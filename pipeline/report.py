@@ -15,6 +15,7 @@ import os
 
 import yaml
 
+from pipeline.recipes import DEFAULT_RECIPE, RECIPES, recipe_of
 from pipeline.stats import Stats, load_stats, merge_stats, percent
 
 # RefinedWeb Figure 2: share of raw CommonCrawl kept after each stage, in percent (documents up
@@ -37,7 +38,14 @@ REFINEDWEB_NONE = {
     "exact_dedup": "no exact-document stage: its MinHash removed these copies (see minhash)",
     "url_dedup": "no bar of its own (the last bar may include it, spec §2.1)",
     "tokenize": "not a filter",
+    # Stages of the fineweb recipe: its report shows no RefinedWeb figures.
+    "c4_quality": "not a RefinedWeb stage (fineweb recipe)",
+    "fineweb_quality": "not a RefinedWeb stage (fineweb recipe)",
+    "pii": "not a RefinedWeb stage (fineweb recipe)",
 }
+# Stages whose own figures (stats.json dedup.STAGE) the report lists under "line rules and
+# PII": lines each rule removed, addresses replaced.
+TEXT_STAGES = ("c4_quality", "fineweb_quality", "pii")
 SAMPLES_PER_REASON = 3
 SAMPLE_CHARS = 600
 TOP_LANGUAGES = 15
@@ -230,7 +238,28 @@ def _summary(stats: dict) -> str:
     )
 
 
+def report_recipe(stats: dict) -> str:
+    """The recipe of the run (of all merged runs; "mixed" if they differ)."""
+    if stats.get("runs"):
+        found = {recipe_of(entry.get("run")) for entry in stats["runs"]}
+        return found.pop() if len(found) == 1 else "mixed"
+    return recipe_of(stats.get("run"))
+
+
+def _recipe(stats: dict) -> str:
+    name = report_recipe(stats)
+    recipe = RECIPES.get(name)
+    title = f" ({_e(recipe.title)})" if recipe else ""
+    stages = ", ".join(row["name"] for row in stats["stages"])
+    return (
+        f"<p class='recipe'>Recipe <b>{_e(name)}</b>{title}: "
+        f"<span class='muted'>{_e(stages)}</span></p>"
+    )
+
+
 def _funnel(stats: dict) -> str:
+    if report_recipe(stats) != DEFAULT_RECIPE:
+        return _plain_funnel(stats)
     stages = stats["stages"]
     docs, docs_key, words, words_key = _bases(stats)
     shown = [(i, row) for i, row in enumerate(stages) if row["name"] != "read"]
@@ -279,6 +308,56 @@ def _funnel(stats: dict) -> str:
         "<th>documents kept</th><th>words out</th><th>words kept</th><th>tokens out</th>"
         f"<th class='l'>RefinedWeb kept</th></tr>{''.join(rows)}</table>"
     )
+
+
+def _plain_funnel(stats: dict) -> str:
+    """The funnel of a run of another recipe: RefinedWeb's Figure 2 is no yardstick there."""
+    stages = stats["stages"]
+    docs, docs_key, words, words_key = _bases(stats)
+    labels, ours_docs, ours_words, rows = [], [], [], []
+    for index, row in enumerate(stages):
+        if row["name"] == "read":
+            continue
+        has_words = bool(words_key) and "words_out" in row and (row["words_out"] or row["out"] == 0)
+        labels.append(row["name"])
+        ours_docs.append(percent(row["out"], docs))
+        ours_words.append(percent(row["words_out"], words) if has_words else None)
+        base = f"stages/{index}"
+        rows.append(
+            f'<tr><td class="l">{_e(row["name"])}</td><td>{_n(row["in"], base + "/in")}</td>'
+            f"<td>{_n(row['out'], base + '/out')}</td>"
+            f"<td>{_pct(row['out'], base + '/out', docs, docs_key)}</td>"
+            f"<td>{_n(row['words_out'], base + '/words_out') if has_words else '–'}</td>"
+            f"<td>{_pct(row['words_out'], base + '/words_out', words, words_key) if has_words else '–'}</td>"  # noqa: E501
+            f"<td>{_n(row['tokens_out'], base + '/tokens_out') if 'tokens_out' in row else '–'}</td>"  # noqa: E501
+            "</tr>"
+        )
+    plot = _hbars(
+        "Funnel: share kept after each stage",
+        labels,
+        [("documents kept (this run)", ours_docs), ("words kept (this run)", ours_words)],
+    )
+    return (
+        "<h2 id='funnel'>Funnel</h2>"
+        f"<p>After each stage, the share still kept: documents as a share of the "
+        f"{_n(docs, docs_key)} HTML documents read, words as a share of the "
+        f"{_n(words, words_key) if words_key else 0} words extracted.</p>"
+        f"{plot}<table><tr><th class='l'>stage</th><th>in</th><th>out</th>"
+        "<th>documents kept</th><th>words out</th><th>words kept</th><th>tokens out</th>"
+        f"</tr>{''.join(rows)}</table>"
+    )
+
+
+def _text_stages(stats: Stats) -> str:
+    """What the line rules removed and PII replaced (stats.json dedup.STAGE of those stages)."""
+    ran = [name for name in TEXT_STAGES if _ran(stats, name) is not None]
+    if not ran:
+        return ""
+    parts = ["<h2 id='text'>Line rules and PII</h2>"]
+    for name in ran:
+        table = _figures(stats, name)
+        parts.append(f"<h3>{_e(name)}</h3>" + (table or "<p class='muted'>nothing counted</p>"))
+    return "".join(parts)
 
 
 def _drops(stats: dict) -> str:
@@ -692,6 +771,7 @@ def render_report(stats: dict, samples: dict | None = None) -> str:
             ("lengths", "lengths"),
             ("domains", "domains"),
             ("dedup", "dedup"),
+            *([("text", "line rules and PII")] if _text_stages(stats) else []),
             ("samples", "samples"),
             ("run", "run"),
         ]
@@ -701,6 +781,7 @@ def render_report(stats: dict, samples: dict | None = None) -> str:
         f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
         f"<h1>{_e(title)}</h1><p class='muted'>{nav}</p>"
+        + _recipe(stats)
         + _summary(stats)
         + _funnel(stats)
         + _drops(stats)
@@ -708,6 +789,7 @@ def render_report(stats: dict, samples: dict | None = None) -> str:
         + _lengths(stats)
         + _domains(stats)
         + _dedup(stats)
+        + _text_stages(stats)
         + _samples(stats, samples or {})
         + _run(stats)
         + "</body></html>\n"

@@ -3,7 +3,8 @@
 Each entry says the stage's name (as in stats.json), its drop reasons, whether `--skip` may
 leave it out, how its plain-Python stage object is built from the configuration, and which
 composite PTransform runs it. The CLI's `--skip`, the funnel plan, the job graph and the
-README's stage table all come from `STAGES`; nothing else lists stages.
+README's stage table all come from `STAGES`; nothing else lists stages. A recipe
+(pipeline/recipes.py) is a choice of these stages, in this order, and configuration values.
 
 A stage is added with one entry here and one module: a `Filter` (run by the generic wrapper,
 `FILTER`) or a plain stage object with its own composite under `pipeline/beam/`. A stage object
@@ -23,7 +24,10 @@ from dedup.exact_substring import ExactSubstring
 from dedup.minhash import MinHashSettings
 from dedup.url import URLDedup
 from filters.base import PROCESSING_ERROR
+from filters.c4 import C4Quality
+from filters.fineweb_quality import FineWebQuality
 from filters.lines import LineCorrections
+from filters.pii import PIIReplacement
 from filters.quality import QualityFilter
 from filters.repetition import RepetitionFilter
 from filters.url import URLFilter
@@ -31,6 +35,7 @@ from pipeline.config import Config
 from pipeline.extract import Extraction, ExtractSettings
 from pipeline.index import EarlierIndex, IndexSettings
 from pipeline.langid import LanguageID
+from pipeline.recipes import DEFAULT_RECIPE, RECIPES, RecipeError, get_recipe
 from pipeline.reentry import ShardInput
 from pipeline.warc import READ_REASONS, ReadLimits
 
@@ -53,6 +58,8 @@ class RunSpec:
     input_signals: tuple[str, ...] = ()
     # Earlier runs' indexes the dedup stages join against (--dedup-against).
     earlier: tuple[EarlierIndex, ...] = ()
+    # The recipe (pipeline/recipes.py): which of the registry's stages the run does.
+    recipe: str = DEFAULT_RECIPE
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,19 @@ FAILED = (PROCESSING_ERROR,)
 def _section(cls) -> Callable[[Config, RunSpec], Any]:
     """A stage whose parameters are its config section, as they are."""
     return lambda config, run: cls(**config.section(cls.name))
+
+
+def _own_section(cls) -> Callable[[Config, RunSpec], Any]:
+    """A stage of some recipes only: its config section, or its defaults when the
+    configuration (another recipe's) has none."""
+    return lambda config, run: cls(**config.section_or_empty(cls.name))
+
+
+def _c4_quality(config: Config, run: RunSpec) -> C4Quality:
+    params = config.section_or_empty("c4_quality")
+    if "policy_phrases" in params:
+        params["policy_phrases"] = tuple(params["policy_phrases"])
+    return C4Quality(**params)
 
 
 def _read(config: Config, run: RunSpec) -> ReadLimits | ShardInput:
@@ -150,6 +170,14 @@ STAGES: tuple[Stage, ...] = (
     Stage("repetition", RepetitionFilter.reasons + FAILED, _section(RepetitionFilter), FILTER),
     Stage("quality", QualityFilter.reasons + FAILED, _section(QualityFilter), FILTER),
     Stage("line_corrections", LineCorrections.reasons + FAILED, _section(LineCorrections), FILTER),
+    # FineWeb's line and document rules after the Gopher ones (FineWeb §3.3).
+    Stage("c4_quality", C4Quality.reasons + FAILED, _c4_quality, FILTER),
+    Stage(
+        "fineweb_quality",
+        FineWebQuality.reasons + FAILED,
+        _own_section(FineWebQuality),
+        FILTER,
+    ),
     # Corpus-level dedup: exact copies first (cheap), then near copies, then repeated spans,
     # then one capture per URL (RefinedWeb §3.3: MinHash, exact substrings, URLs).
     Stage(
@@ -176,19 +204,56 @@ STAGES: tuple[Stage, ...] = (
         lambda config, run: URLDedup(**_earlier(run)),
         "pipeline.beam.dedup:KeepEarliest",
     ),
+    # FineWeb anonymised the deduplicated documents (FineWeb §3.5); it drops nothing.
+    Stage("pii", PIIReplacement.reasons + FAILED, _own_section(PIIReplacement), FILTER),
     Stage("tokenize", (), _tokenize, "pipeline.beam.sink:TokenizeStage"),
 )
 BY_NAME = {stage.name: stage for stage in STAGES}
 NAMES = [stage.name for stage in STAGES]
 SKIPPABLE = tuple(stage.name for stage in STAGES if stage.skippable)
 
+for _recipe in RECIPES.values():  # every recipe is a choice of the registry's stages, in order
+    assert [n for n in NAMES if n in _recipe.stages] == list(_recipe.stages), _recipe.name
+
+
+def recipe_stages(recipe: str) -> list[Stage]:
+    """The registry entries of a recipe, in run order."""
+    chosen = set(get_recipe(recipe).stages)
+    return [stage for stage in STAGES if stage.name in chosen]
+
+
+def recipe_skippable(recipe: str) -> tuple[str, ...]:
+    """The stages of a recipe that --skip may leave out."""
+    return tuple(stage.name for stage in recipe_stages(recipe) if stage.skippable)
+
+
+def check_skip(skip: frozenset[str], recipe: str) -> None:
+    """RecipeError unless every stage in `skip` is a stage of the recipe that may be skipped."""
+    unknown = skip - set(NAMES)
+    if unknown:
+        raise RecipeError(
+            f"--skip: unknown stage(s) {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(recipe_skippable(recipe))}"
+        )
+    foreign = skip - set(get_recipe(recipe).stages)
+    if foreign:
+        raise RecipeError(
+            f"--skip: {', '.join(sorted(foreign))} not in the {recipe} recipe; "
+            f"its stages that may be skipped: {', '.join(recipe_skippable(recipe))}"
+        )
+    required = skip - set(SKIPPABLE)
+    if required:
+        raise RecipeError(f"--skip: {', '.join(sorted(required))} cannot be skipped")
+
 
 def _remaining(spec: RunSpec) -> list[Stage]:
-    """Read, then the stages after the last one the input applied (all of them for WARC)."""
+    """Read, then the recipe's stages after the last one the input applied (all of them for
+    WARC)."""
+    stages = recipe_stages(spec.recipe)
     if not spec.applied:
-        return list(STAGES)
+        return stages
     last = max(NAMES.index(name) for name in spec.applied if name in BY_NAME)
-    return [STAGES[0], *STAGES[last + 1 :]]
+    return [stages[0], *(s for s in stages[1:] if NAMES.index(s.name) > last)]
 
 
 def planned(spec: RunSpec) -> list[tuple[Stage, Any]]:
@@ -226,7 +291,8 @@ def build_stage(name: str, config: Config, spec: RunSpec | None = None) -> Any:
     return BY_NAME[name].build(config, spec)
 
 
-def filter_stages(config: Config) -> list[Any]:
-    """The per-document stages (Filters) of a default run, in order, for running in-process."""
-    spec = RunSpec([], "", config, config.section("tokenize")["tokenizer"])
+def filter_stages(config: Config, recipe: str = DEFAULT_RECIPE) -> list[Any]:
+    """The per-document stages (Filters) of a recipe's run, in order, for running in-process
+    (`config`: that recipe's, `Config.load(recipe=...)`)."""
+    spec = RunSpec([], "", config, config.section("tokenize")["tokenizer"], recipe=recipe)
     return [stage for entry, stage in planned(spec) if entry.transform == FILTER]

@@ -53,6 +53,7 @@ class RunEntry(TypedDict, total=False):
     inputs: list[str]  # the files read: WARC files (of its part), or re-entered shards
     input_patterns: list[str]  # --input as given
     files: int
+    recipe: str  # --recipe (pipeline/recipes.py)
     part: str  # "K/N", with --part
     dedup_against: list[str]  # the earlier runs' directories, with --dedup-against
     input_runs: list[str]  # the run directories re-entered, when the input is one

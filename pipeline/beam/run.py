@@ -62,6 +62,9 @@ def build(pipeline: beam.Pipeline, spec: RunSpec) -> None:
     )
     # What later runs deduplicate against: the keys of the documents this run delivers.
     index_files = write_index(flowing, spec.output, shard_count, index_settings(spec.config))
+    # A run of stages that drop nothing (re-entry for tokenization alone) has no drop outputs.
+    if not dropped:
+        dropped.append(pipeline | "No drops" >> beam.Create([]))
     all_dropped = tuple(dropped) | "All dropped" >> beam.Flatten()
     samples = write_dropped_samples(
         all_dropped, spec.output, output_config["dropped_samples_per_reason"]
@@ -204,6 +207,8 @@ class Finalize(beam.DoFn):
             # Where a run re-entering from this output starts (pipeline/reentry.py).
             "applied_stages": applied_stages(spec),
             "index": index_entry,
+            # Re-entry and --dedup-against check it (manifests before recipes: refinedweb).
+            "recipe": spec.recipe,
         }
         text = json.dumps(stats, indent=2, sort_keys=False)
         _write_text(spec.output, "stats.json", text)

@@ -13,7 +13,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.pvalue import TaggedOutput
 
 from core.document import LIMITS_KEY, Document
-from filters.base import PROCESSING_ERROR, Filter, Verdict
+from filters.base import FIGURES_KEY, PROCESSING_ERROR, Filter, Verdict
 from pipeline.beam.stage import (
     DOCUMENTS,
     DROPPED,
@@ -197,11 +197,22 @@ class ApplyFilters(beam.DoFn):
         """Count what stage `index` finished; its kept documents on to the next stage."""
         last = index == len(self.stages) - 1
         for doc, verdict in finished:
+            if FIGURES_KEY in doc.meta:
+                doc = self._take_figures(index, doc)
             if self._count(index, doc, verdict, outputs):
                 if last:
                     outputs.append(doc)
                 else:
                     self._submit(index + 1, doc, outputs)
+
+    def _take_figures(self, index: int, doc: Document) -> Document:
+        """Count the stage's own figures about `doc`; the document without them."""
+        meta = dict(doc.meta)
+        funnel = self.funnels[index]
+        for what, n in meta.pop(FIGURES_KEY).items():
+            if n:
+                funnel.figure(what, n)
+        return doc.replace(meta=meta)
 
     def _count(self, index: int, doc: Document, verdict: Verdict | Exception, outputs: list):
         """Count one document stage `index` finished; True if kept, else its drop sample or

@@ -9,15 +9,24 @@ import pytest
 
 from pipeline.beam.stage import load_transform
 from pipeline.config import Config
-from pipeline.stages import SKIPPABLE, STAGES, RunSpec, build_stage, funnel_plan, planned
+from pipeline.stages import (
+    SKIPPABLE,
+    STAGES,
+    RunSpec,
+    build_stage,
+    funnel_plan,
+    planned,
+    recipe_stages,
+)
 from tests.conftest import ROOT
 
 NAMES = [stage.name for stage in STAGES]
+REFINEDWEB = [stage.name for stage in recipe_stages("refinedweb")]
 
 
 def test_names_are_unique_and_snake_case():
     assert len(set(NAMES)) == len(NAMES)
-    assert all(re.fullmatch(r"[a-z][a-z_]*", name) for name in NAMES)
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", name) for name in NAMES)
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=NAMES)
@@ -35,7 +44,7 @@ def test_the_plan_follows_the_registry_minus_skipped():
     config = Config.load()
     spec = RunSpec([], "", config, "tiktoken:cl100k_base", skip=frozenset({"minhash", "quality"}))
     names = [name for name, _ in funnel_plan(spec)]
-    assert names == [n for n in NAMES if n not in {"minhash", "quality"}]
+    assert names == [n for n in REFINEDWEB if n not in {"minhash", "quality"}]
     assert [entry.name for entry, _ in planned(spec)] == names
     assert tuple(n for n in NAMES if n not in {"read", "extract", "language"}) == SKIPPABLE
 
@@ -54,11 +63,11 @@ def test_the_readme_lists_every_stage_in_run_order():
     with open(ROOT + "/README.md", encoding="utf-8") as handle:
         readme = handle.read()
     table = readme.split("## What it does", 1)[1].split("\n\n", 2)[1]
-    listed = re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.M)
+    listed = re.findall(r"^\| `([a-z0-9_]+)` \|", table, flags=re.M)
     assert listed == NAMES
     # The --skip line names every stage that can be left out.
     skip_line = re.search(r"- `--skip` leaves stages out \(([^)]*)\)", readme).group(1)
-    assert re.findall(r"`([a-z_]+)`", skip_line) == list(SKIPPABLE)
+    assert re.findall(r"`([a-z0-9_]+)`", skip_line) == list(SKIPPABLE)
 
 
 def test_a_re_entered_run_goes_on_after_the_last_stage_its_input_applied():
@@ -81,7 +90,7 @@ def test_a_re_entered_run_goes_on_after_the_last_stage_its_input_applied():
     read = planned(spec)[0][1]
     assert read == ShardInput(signals=("s",)) and load_transform(read.transform) is ReadShards
     assert applied_stages(spec) == [*applied, *rest]
-    assert applied_stages(RunSpec([], "", Config.load(), "x")) == NAMES
+    assert applied_stages(RunSpec([], "", Config.load(), "x")) == REFINEDWEB
 
 
 def test_dedup_stages_are_given_the_earlier_index_files():

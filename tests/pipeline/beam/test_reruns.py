@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.beam.io import InputError, check_output, publish_run, staging_dir
 from pipeline.cli import main
-from pipeline.stages import STAGES
+from pipeline.stages import recipe_stages
 from tests.conftest import SAMPLE_WARC
 
 SMALL_SHARDS = ["--set", "output.shard_target_bytes=8000"]
@@ -148,6 +148,6 @@ def test_dataflow_dry_run_builds_the_job_offline(capsys, monkeypatch):
     assert {"read/Read WARC", "Write shard", "Finalize"} <= names
     # Each stage's composite, by its registry name; adjacent filters share one ("a+b+c").
     composites = {part for name in names if "/" not in name for part in name.split("+")}
-    assert {stage.name for stage in STAGES} <= composites
+    assert {stage.name for stage in recipe_stages("refinedweb")} <= composites
     environments = [e.payload for e in job.components.environments.values()]
     assert any(image.encode() in payload for payload in environments)
