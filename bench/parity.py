@@ -1,4 +1,4 @@
-"""Do macrodata's Gopher filters decide as datatrove 0.10.1's do, rule by rule, on real pages?
+"""Do macrodata's filters decide as datatrove 0.10.1's do, rule by rule, on real pages?
 
     python bench/parity.py --peer-python PEER_VENV/bin/python [--recipe refinedweb|fineweb]
         [--input GLOB] [--show N]
@@ -8,21 +8,23 @@
 The pages of --input (default: the shared corpus) are extracted and language-identified once, by
 macrodata (the recipe's extraction settings); the English ones go to both sides: datatrove's
 filters at FineWeb's settings (its examples/fineweb.py), run by bench/peer_parity.py under
-that interpreter, and ours with the recipe's reading (filters/reading.py): `paper` for RefinedWeb,
-`fineweb` for FineWeb.
+that interpreter, and ours at the recipe's configuration (`macrodata config --recipe R`): the
+Gopher filters with its reading (filters/reading.py; `paper` for refinedweb, `fineweb` for
+fineweb), and for fineweb also c4_quality and fineweb_quality.
 
 Printed, per filter and per rule: documents, agreement, both keep, both drop, and the
 documents only one side drops. With the paper reading every disagreement is put down to a
 cause: the first single point of filters/reading.py which, read FineWeb's way, makes our rule
 decide as datatrove's; else "several points together" (the whole FineWeb reading agrees), else
 the words (our English splitter's words differ from spaCy's on that page), else unexplained.
-Then what scoring a document costs under each reading (CPU), and how often our English
-splitter's words differ from spaCy's (core/text.py). With --recipe fineweb, whether each filter
-reaches 99% agreement (exit status 1 if one does not).
+For documents both sides keep, the text each hands on is compared (C4's rules edit it).
+Then what judging a document costs (CPU; the Gopher filters under each reading), and how
+often our English splitter's words differ from spaCy's (core/text.py). With --recipe fineweb,
+whether each filter reaches 99% agreement (exit status 1 if one does not).
 
-A filter is compared by one entry of PAIRS: how to build ours for a reading, datatrove's class
-and FineWeb's arguments for it, and its rules (our reasons, and the arguments that leave only
-that rule on in datatrove's filter).
+A filter is compared by one entry of `pairs()`: how to build ours, datatrove's class and
+FineWeb's arguments for it, and its rules (our reasons, or our arguments that leave only that
+rule on; datatrove's arguments that do the same). Adding a filter is adding an entry.
 """
 
 from __future__ import annotations
@@ -46,24 +48,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from core.document import Document  # noqa: E402
 from core.text import split_english_words  # noqa: E402
+from filters.c4 import C4Quality  # noqa: E402
+from filters.fineweb_quality import FineWebQuality  # noqa: E402
 from filters.quality import QualityFilter  # noqa: E402
 from filters.reading import PAPER, READINGS, Reading  # noqa: E402
 from filters.repetition import DUP_NGRAM_SIZES, TOP_NGRAM_SIZES, RepetitionFilter  # noqa: E402
 from pipeline.config import Config  # noqa: E402
 from pipeline.extract import ExtractSettings, clean_text, extract_main_text  # noqa: E402
 from pipeline.langid import LanguageID  # noqa: E402
+from pipeline.recipes import RECIPES  # noqa: E402
 from pipeline.warc import ReadLimits, iter_warc  # noqa: E402
 
 PEER_SCRIPT = os.path.join(os.path.dirname(__file__), "peer_parity.py")
 DEFAULT_INPUT = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus", "*.warc.gz")
 TARGET = 0.99  # FineWeb reading: agreement per filter
-
-# Each recipe: the reading its Gopher filters use, and its extraction settings over the
-# defaults (FineWeb: trafilatura in precision mode, URLs left in the text).
-RECIPES: dict[str, tuple[str, dict]] = {
-    "refinedweb": ("paper", {}),
-    "fineweb": ("fineweb", {"favor_precision": True, "remove_urls": False}),
-}
 
 
 @dataclass(frozen=True)
@@ -104,6 +102,17 @@ def _repetition(config: Config, reading: str | Reading, arguments: dict | None =
 
 def _quality(config: Config, reading: str | Reading, arguments: dict | None = None):
     return QualityFilter(**{**config.section("quality"), **(arguments or {}), "reading": reading})
+
+
+def _c4_quality(config: Config, reading: str | Reading, arguments: dict | None = None):
+    params = {**config.section_or_empty("c4_quality"), **(arguments or {})}
+    if "policy_phrases" in params:
+        params["policy_phrases"] = tuple(params["policy_phrases"])
+    return C4Quality(**params)
+
+
+def _fineweb_quality(config: Config, reading: str | Reading, arguments: dict | None = None):
+    return FineWebQuality(**{**config.section_or_empty("fineweb_quality"), **(arguments or {})})
 
 
 def _repetition_rules(section: dict) -> tuple[Rule, ...]:
@@ -166,6 +175,59 @@ def _quality_rules(q: dict) -> tuple[Rule, ...]:
     )
 
 
+def _c4_rules(c4: dict) -> tuple[Rule, ...]:
+    sentences = c4.get("min_sentences", 5)
+    return (
+        Rule(
+            "lorem_ipsum",
+            ("lorem_ipsum",),
+            {"filter_lorem_ipsum": True},
+            {"filter_lorem_ipsum": True},
+        ),
+        Rule(
+            "curly_bracket",
+            ("curly_bracket",),
+            {"filter_curly_bracket": True},
+            {"filter_curly_bracket": True},
+        ),
+        Rule(
+            "min_sentences",
+            ("too_few_sentences",),
+            {"min_num_sentences": sentences},
+            {"min_sentences": sentences},
+        ),
+    )
+
+
+def _fineweb_quality_rules(f: FineWebQuality) -> tuple[Rule, ...]:
+    return (
+        Rule(
+            "line_punct_ratio",
+            ("line_punct_ratio_too_low",),
+            {"line_punct_thr": f.min_line_punct_ratio},
+            {"min_line_punct_ratio": f.min_line_punct_ratio},
+        ),
+        Rule(
+            "short_line_ratio",
+            ("short_line_ratio_too_high",),
+            {"short_line_thr": f.max_short_line_ratio},
+            {"max_short_line_ratio": f.max_short_line_ratio},
+        ),
+        Rule(
+            "char_dup_ratio",
+            ("char_dup_ratio_too_high",),
+            {"char_duplicates_ratio": f.max_char_dup_ratio},
+            {"max_char_dup_ratio": f.max_char_dup_ratio},
+        ),
+        Rule(
+            "list_ratio",
+            ("list_ratio_too_high",),
+            {"new_line_ratio": f.max_newlines_per_word},
+            {"max_newlines_per_word": f.max_newlines_per_word},
+        ),
+    )
+
+
 def pairs(config: Config) -> tuple[Pair, ...]:
     """The filters compared, with the thresholds of `config` on both sides."""
     repetition_off = {
@@ -220,6 +282,42 @@ def pairs(config: Config) -> tuple[Pair, ...]:
                 "two_bullets",
                 "exact_stop_words",
             ),
+        ),
+        # FineWeb's own stages: datatrove's filters at examples/fineweb.py's arguments.
+        Pair(
+            "c4_quality",
+            _c4_quality,
+            "C4QualityFilter",
+            {"filter_no_terminal_punct": False},
+            {"filter_lorem_ipsum": False, "filter_curly_bracket": False, "min_num_sentences": -1},
+            _c4_rules(config.section_or_empty("c4_quality")),
+            recipes=("fineweb",),
+            ours_off={
+                "filter_lorem_ipsum": False,
+                "filter_curly_bracket": False,
+                "min_sentences": -1,
+            },
+        ),
+        Pair(
+            "fineweb_quality",
+            _fineweb_quality,
+            "FineWebQualityFilter",
+            {},
+            # Thresholds no ratio can pass (shares are within [0, 1]).
+            {
+                "line_punct_thr": 0.0,
+                "short_line_thr": 1.0,
+                "char_duplicates_ratio": 1.0,
+                "new_line_ratio": 1e9,
+            },
+            _fineweb_quality_rules(_fineweb_quality(config, "")),
+            recipes=("fineweb",),
+            ours_off={
+                "min_line_punct_ratio": 0.0,
+                "max_short_line_ratio": 1.0,
+                "max_char_dup_ratio": 1.0,
+                "max_newlines_per_word": 1e9,
+            },
         ),
     )
 
@@ -403,10 +501,9 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=3, help="document ids listed per group")
     args = parser.parse_args()
 
-    reading, extract_overrides = RECIPES[args.recipe]
-    assert reading in READINGS
-    config = Config.load()
-    extract = {**config.section("extract"), **extract_overrides}
+    config = Config.load(recipe=args.recipe)
+    reading = config.section("repetition")["reading"]
+    extract = config.section("extract")
     texts = english_texts(args.input, extract, ReadLimits(**config.section("read")))
     if not texts:
         sys.exit(f"no English page in {args.input}")
@@ -426,9 +523,11 @@ def main() -> None:
         causes: dict[str, Counter] = defaultdict(Counter)
         examples: dict[tuple[str, str], list[str]] = defaultdict(list)
         texts_differ = []
+        # The recipe's reading of this filter (filters without readings ignore it).
+        pair_reading = config.section_or_empty(pair.name).get("reading", reading)
         for doc in docs:
             theirs = peer[doc.id]["filters"][pair.name]
-            keep, ours_rules, out_text = judge(pair, config, reading, doc)
+            keep, ours_rules, out_text = judge(pair, config, pair_reading, doc)
             whole.add(doc.id, keep, theirs["keep"])
             if keep and theirs["keep"] and _sha1(out_text) != theirs["text_sha1"]:
                 texts_differ.append(doc.id)
@@ -436,7 +535,7 @@ def main() -> None:
                 theirs_keep = theirs["rules"][rule.name]
                 per_rule[rule.name].add(doc.id, ours_rules[rule.name], theirs_keep)
                 if ours_rules[rule.name] != theirs_keep:
-                    if reading == "paper":
+                    if pair_reading == "paper":
                         cause = cause_of(
                             pair, config, rule, doc, theirs_keep, not same_words[doc.id]
                         )
@@ -467,9 +566,12 @@ def main() -> None:
 
     print("\nCPU ms a document to judge (best of 3, this invocation):")
     for pair in compared:
-        readings = READINGS if pair.aspects else (reading,)
-        costs = {name: score_cost(built(pair, config, name), docs) for name in readings}
-        print(f"  {pair.name:<12} " + ", ".join(f"{k} {v:.3f}" for k, v in costs.items()))
+        if pair.aspects:
+            costs = {name: score_cost(built(pair, config, name), docs) for name in READINGS}
+            figures = ", ".join(f"{name} {cost:.3f}" for name, cost in costs.items())
+        else:
+            figures = f"{score_cost(built(pair, config, reading), docs):.3f}"
+        print(f"  {pair.name:<16} {figures}")
 
     same, differing, total, top = word_differences(texts, peer)
     print(
