@@ -62,19 +62,36 @@ class Document:
         return _unpickle_document, (compress(pickle.dumps(fields, pickle.HIGHEST_PROTOCOL)),)
 
     def replace(self, **changes: Any) -> Document:
-        """A copy with `changes` applied (documents are immutable)."""
+        """A copy with `changes` applied (documents are immutable).
+
+        What `dataclasses.replace` does for this class (an unknown field is a TypeError, the
+        word count follows a new text), at under half its cost: every stage copies each
+        document, and `dataclasses.replace` builds the keyword arguments of every field and
+        runs `__init__` again.
+        """
+        if not changes.keys() <= _FIELD_SET:
+            unknown = ", ".join(sorted(changes.keys() - _FIELD_SET))
+            raise TypeError(f"Document has no field {unknown}")
+        copy = object.__new__(Document)
+        state = copy.__dict__
+        state.update(self.__dict__)
+        state.update(changes)
         if "text" in changes and "words" not in changes:
-            changes["words"] = -1  # counted again for the new text
-        return dataclasses.replace(self, **changes)
+            text = state["text"]
+            state["words"] = len(text.split()) if text else 0  # counted again for the new text
+        elif state["words"] < 0:
+            state["words"] = len(state["text"].split()) if state["text"] else 0
+        return copy
 
     def with_signals(self, scores: dict[str, float]) -> Document:
         """A copy whose signals include `scores`."""
         if not scores:
             return self
-        return dataclasses.replace(self, signals={**self.signals, **scores})
+        return self.replace(signals={**self.signals, **scores})
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(Document))
+_FIELD_SET = frozenset(_FIELDS)
 
 
 def _unpickle_document(data: bytes) -> Document:

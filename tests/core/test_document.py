@@ -38,3 +38,32 @@ def test_the_word_count_follows_the_text():
     assert doc.with_signals({"x": 1.0}).words == 4
     assert pickle.loads(pickle.dumps(doc)) == doc
     assert Document(id="b", url="u").words == 0
+
+
+def test_a_copy_is_what_the_dataclass_would_build_and_leaves_the_original_alone():
+    import dataclasses
+
+    from core.document import Document
+
+    def built(doc, **changes):  # through __init__, the word count reset with a new text
+        if "text" in changes and "words" not in changes:
+            changes["words"] = -1
+        return dataclasses.replace(doc, **changes)
+
+    doc = Document(id="a", url="u", text="one two", meta={"k": 1}, signals={"s": 0.5})
+    for changes in (
+        {"language": "de", "language_score": 0.9},
+        {"text": "a b c", "html": None},
+        {"text": "a b c", "words": 7},
+        {"words": -1},
+        {"signals": {}, "meta": {"k": 2}},
+    ):
+        expected = built(doc, **changes)
+        copy = doc.replace(**changes)
+        assert copy == expected and copy is not doc
+        assert type(copy) is Document and vars(copy) == vars(expected)
+    assert doc == Document(id="a", url="u", text="one two", meta={"k": 1}, signals={"s": 0.5})
+    with pytest.raises(TypeError, match="no field colour"):
+        doc.replace(colour="red")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        doc.replace(language="en").language = "fr"
