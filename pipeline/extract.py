@@ -22,30 +22,46 @@ EXTRACTORS = ("trafilatura", "resiliparse")
 
 # RefinedWeb §3.1 removes URLs after extraction; the regex is not published (spec §1.3). Ours:
 # scheme URLs, `www.` hosts, and bare host names with a path, each with the spaces before it.
+_TLDS = "com|org|net|edu|gov|io|de|fr|uk|es|it|nl|ru|cn|jp|info|biz"
 _URL = re.compile(
     r"[ \t]{0,10}(?:"
     r"(?:https?|ftp)://[^\s<>\"']+"
     r"|www\.[^\s<>\"']+"
-    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|de|fr|uk|es|it|nl|ru|cn|jp|info|biz)"
+    rf"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{_TLDS})"
     r"/[^\s<>\"']*"
     r")",
     re.IGNORECASE,
 )
+# What each of the three kinds of URL must hold, looked for in a line before the pattern
+# (which costs about 50 µs on a paragraph): "://", "www." (any case), or ".TLD/".
+_TLD_PATH = re.compile(rf"\.(?:{_TLDS})/", re.IGNORECASE)
 
 
-def _may_hold_url(line: str) -> bool:
-    return "/" in line or "www." in line.lower()
+def _may_hold_www(text: str) -> bool:
+    """Whether `text` holds "www." in any case (the pattern's IGNORECASE folds nothing else
+    to "w"); lower() of the whole text only when a "w." is there."""
+    return ("w." in text or "W." in text) and "www." in text.lower()
 
 
 def clean_text(text: str, max_newlines: int = 2, remove_urls: bool = True) -> str:
     """RefinedWeb's post-processing: URLs removed, at most `max_newlines` newlines in a row."""
     lines = text.split("\n")
+    # Each URL the pattern matches stays within a line and holds "/" or "www.", and "://",
+    # "www." or ".TLD/": the pattern runs only on the lines that hold what it needs (a few
+    # percent of them), and on none when the whole text holds none of it.
     if remove_urls:
-        # Each URL the pattern matches holds "/" or "www." and stays within a line, so lines
-        # without either are skipped: the regex then sees about 5% of the lines (4x faster).
-        lines = [_URL.sub("", line) if _may_hold_url(line) else line for line in lines]
+        www = _may_hold_www(text)
+        if www or "://" in text or _TLD_PATH.search(text):
+            lines = [
+                _URL.sub("", line)
+                if (www and _may_hold_www(line))
+                or ("/" in line and ("://" in line or _TLD_PATH.search(line)))
+                else line
+                for line in lines
+            ]
     text = "\n".join(line.rstrip() for line in lines)
-    text = re.sub(rf"\n{{{max_newlines + 1},}}", "\n" * max_newlines, text)
+    if "\n" * (max_newlines + 1) in text:
+        text = re.sub(rf"\n{{{max_newlines + 1},}}", "\n" * max_newlines, text)
     return text.strip()
 
 
