@@ -5,14 +5,16 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import re
+import select
 import socket
 import subprocess
 import sys
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from typing import ClassVar
 
 from core.document import LIMITS_KEY, Document
@@ -311,11 +313,16 @@ class _Pool:
         if block:
             first_deadline = min(self.started[slot] + self.timeout for slot in busy)
             wait_for = max(first_deadline - time.monotonic(), 0.0)
-        ready = wait([self.sandboxes[slot].connection for slot in busy], timeout=wait_for)
+        # select.poll, not multiprocessing's wait(): that builds a selector and its keys on
+        # every call, twice a page. Any event (an answer, or the process gone) is read below.
+        poller = select.poll()
+        for slot in busy:
+            poller.register(self.sandboxes[slot].connection.fileno(), select.POLLIN)
+        ready = {fd for fd, _ in poller.poll(math.ceil(wait_for * 1000))}
         now = time.monotonic()
         for slot in busy:
             sandbox = self.sandboxes[slot]
-            if sandbox.connection in ready:
+            if sandbox.connection.fileno() in ready:
                 try:
                     answer = sandbox.connection.recv()
                 except (EOFError, OSError) as error:
