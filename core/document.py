@@ -78,7 +78,8 @@ class Document:
         state.update(changes)
         if "text" in changes and "words" not in changes:
             text = state["text"]
-            state["words"] = len(text.split()) if text else 0  # counted again for the new text
+            if text != self.text:  # counted again for a new text (the same text: as it was)
+                state["words"] = len(text.split()) if text else 0
         elif state["words"] < 0:
             state["words"] = len(state["text"].split()) if state["text"] else 0
         return copy

@@ -55,6 +55,8 @@ def test_a_copy_is_what_the_dataclass_would_build_and_leaves_the_original_alone(
         {"language": "de", "language_score": 0.9},
         {"text": "a b c", "html": None},
         {"text": "a b c", "words": 7},
+        {"text": "one two"},
+        {"text": ""},
         {"words": -1},
         {"signals": {}, "meta": {"k": 2}},
     ):
