@@ -69,3 +69,20 @@ def test_a_copy_is_what_the_dataclass_would_build_and_leaves_the_original_alone(
         doc.replace(colour="red")
     with pytest.raises(dataclasses.FrozenInstanceError):
         doc.replace(language="en").language = "fr"
+
+
+def test_a_document_pickled_again_unchanged_reuses_its_bytes_and_a_copy_does_not():
+    import pickle
+
+    from core.document import Document
+
+    doc = Document(id="a", url="u", text="one two", meta={"k": 1})
+    first = pickle.dumps(doc)
+    assert pickle.dumps(doc) == first
+    back = pickle.loads(first)
+    assert back == doc and pickle.dumps(back) == first
+    changed = back.replace(text="three four five", meta={"k": 2})
+    again = pickle.loads(pickle.dumps(changed))
+    assert again == changed and again.text == "three four five" and again.meta == {"k": 2}
+    assert again.words == 3 and again != doc
+    assert pickle.loads(pickle.dumps(back.with_signals({"s": 1.0}))).signals == {"s": 1.0}
