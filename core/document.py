@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import pickle
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+import zstandard
 
 if TYPE_CHECKING:
     import numpy as np
@@ -114,19 +115,33 @@ def _unpickle_document(data: bytes) -> Document:
     return doc
 
 
-# zstd at its fastest level: text and token ids shrink to about half, at about 100 MB/s.
-_CODEC = pa.Codec("zstd", compression_level=1)
+# zstd at its fastest level: text and token ids shrink to about half. Through `zstandard`
+# with a compressor and a decompressor kept per thread (they are not thread-safe): pyarrow's
+# Codec makes a new context on each call, which cost more than compressing a document (40 and
+# 30 us for a 5.5 kB one, against 26-33 and 17 here). The frames are zstd's either way.
+_CONTEXTS = threading.local()
+
+
+def _contexts() -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
+    try:
+        return _CONTEXTS.pair
+    except AttributeError:
+        _CONTEXTS.pair = zstandard.ZstdCompressor(level=1), zstandard.ZstdDecompressor()
+        return _CONTEXTS.pair
 
 
 def compress(data: bytes) -> bytes:
     """`data` compressed, its length first (what `decompress` needs to size its output)."""
-    return len(data).to_bytes(8, "little") + _CODEC.compress(data, asbytes=True)
+    return len(data).to_bytes(8, "little") + _contexts()[0].compress(data)
 
 
 def decompress(data: bytes) -> bytes:
     """The bytes `compress` was given."""
     size = int.from_bytes(data[:8], "little")
-    return _CODEC.decompress(memoryview(data)[8:], decompressed_size=size, asbytes=True)
+    out = _contexts()[1].decompress(memoryview(data)[8:], max_output_size=size)
+    if len(out) != size:
+        raise ValueError(f"a compressed document of {size} bytes gave {len(out)}")
+    return out
 
 
 def document_id(crawl_date: str, record_id: str) -> str:

@@ -86,3 +86,14 @@ def test_a_document_pickled_again_unchanged_reuses_its_bytes_and_a_copy_does_not
     assert again == changed and again.text == "three four five" and again.meta == {"k": 2}
     assert again.words == 3 and again != doc
     assert pickle.loads(pickle.dumps(back.with_signals({"s": 1.0}))).signals == {"s": 1.0}
+
+
+def test_compressed_bytes_come_back_and_a_wrong_length_is_refused():
+    from core.document import compress, decompress
+
+    for data in (b"", b"x", bytes(range(256)) * 4000):
+        packed = compress(data)
+        assert decompress(packed) == data
+    packed = compress(b"some bytes " * 100)
+    with pytest.raises(ValueError):
+        decompress((2000).to_bytes(8, "little") + packed[8:])
