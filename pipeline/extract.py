@@ -5,14 +5,16 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import re
+import select
 import socket
 import subprocess
 import sys
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from typing import ClassVar
 
 from core.document import LIMITS_KEY, Document
@@ -22,30 +24,46 @@ EXTRACTORS = ("trafilatura", "resiliparse")
 
 # RefinedWeb §3.1 removes URLs after extraction; the regex is not published (spec §1.3). Ours:
 # scheme URLs, `www.` hosts, and bare host names with a path, each with the spaces before it.
+_TLDS = "com|org|net|edu|gov|io|de|fr|uk|es|it|nl|ru|cn|jp|info|biz"
 _URL = re.compile(
     r"[ \t]{0,10}(?:"
     r"(?:https?|ftp)://[^\s<>\"']+"
     r"|www\.[^\s<>\"']+"
-    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|io|de|fr|uk|es|it|nl|ru|cn|jp|info|biz)"
+    rf"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{_TLDS})"
     r"/[^\s<>\"']*"
     r")",
     re.IGNORECASE,
 )
+# What each of the three kinds of URL must hold, looked for in a line before the pattern
+# (which costs about 50 µs on a paragraph): "://", "www." (any case), or ".TLD/".
+_TLD_PATH = re.compile(rf"\.(?:{_TLDS})/", re.IGNORECASE)
 
 
-def _may_hold_url(line: str) -> bool:
-    return "/" in line or "www." in line.lower()
+def _may_hold_www(text: str) -> bool:
+    """Whether `text` holds "www." in any case (the pattern's IGNORECASE folds nothing else
+    to "w"); lower() of the whole text only when a "w." is there."""
+    return ("w." in text or "W." in text) and "www." in text.lower()
 
 
 def clean_text(text: str, max_newlines: int = 2, remove_urls: bool = True) -> str:
     """RefinedWeb's post-processing: URLs removed, at most `max_newlines` newlines in a row."""
     lines = text.split("\n")
+    # Each URL the pattern matches stays within a line and holds "/" or "www.", and "://",
+    # "www." or ".TLD/": the pattern runs only on the lines that hold what it needs (a few
+    # percent of them), and on none when the whole text holds none of it.
     if remove_urls:
-        # Each URL the pattern matches holds "/" or "www." and stays within a line, so lines
-        # without either are skipped: the regex then sees about 5% of the lines (4x faster).
-        lines = [_URL.sub("", line) if _may_hold_url(line) else line for line in lines]
+        www = _may_hold_www(text)
+        if www or "://" in text or _TLD_PATH.search(text):
+            lines = [
+                _URL.sub("", line)
+                if (www and _may_hold_www(line))
+                or ("/" in line and ("://" in line or _TLD_PATH.search(line)))
+                else line
+                for line in lines
+            ]
     text = "\n".join(line.rstrip() for line in lines)
-    text = re.sub(rf"\n{{{max_newlines + 1},}}", "\n" * max_newlines, text)
+    if "\n" * (max_newlines + 1) in text:
+        text = re.sub(rf"\n{{{max_newlines + 1},}}", "\n" * max_newlines, text)
     return text.strip()
 
 
@@ -295,11 +313,16 @@ class _Pool:
         if block:
             first_deadline = min(self.started[slot] + self.timeout for slot in busy)
             wait_for = max(first_deadline - time.monotonic(), 0.0)
-        ready = wait([self.sandboxes[slot].connection for slot in busy], timeout=wait_for)
+        # select.poll, not multiprocessing's wait(): that builds a selector and its keys on
+        # every call, twice a page. Any event (an answer, or the process gone) is read below.
+        poller = select.poll()
+        for slot in busy:
+            poller.register(self.sandboxes[slot].connection.fileno(), select.POLLIN)
+        ready = {fd for fd, _ in poller.poll(math.ceil(wait_for * 1000))}
         now = time.monotonic()
         for slot in busy:
             sandbox = self.sandboxes[slot]
-            if sandbox.connection in ready:
+            if sandbox.connection.fileno() in ready:
                 try:
                     answer = sandbox.connection.recv()
                 except (EOFError, OSError) as error:

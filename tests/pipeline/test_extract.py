@@ -28,10 +28,22 @@ def test_clean_text_matches_the_pattern_over_the_whole_text():
         "\tftp://host/file.txt\nshop.example.de/cart?id=1 ok\nno url here, 1/2 of it\n"
         "HTTPS://A.B/c\n\n\n\nwww.\nfoo.com without a path\n   https://x.org   \nlast"
     )
-    reference = "\n".join(line.rstrip() for line in _URL.sub("", text).split("\n"))
-    reference = re.sub(r"\n{3,}", "\n\n", reference).strip()
+
+    def whole(text):
+        reference = "\n".join(line.rstrip() for line in _URL.sub("", text).split("\n"))
+        return re.sub(r"\n{3,}", "\n\n", reference).strip()
+
+    reference = whole(text)
     assert clean_text(text) == reference
     assert "Example" not in reference and "shop" not in reference and "foo.com" in reference
+    # Texts with no "www." anywhere, and with no "/" either, take shorter paths.
+    no_www = text.replace("WWW.", "W.").replace("www.", "w.")
+    assert "www." not in no_www.lower() and clean_text(no_www) == whole(no_www) != no_www
+    assert "shop" not in clean_text(no_www)
+    no_slash = text.replace("/", " ")
+    assert clean_text(no_slash) == whole(no_slash) and "Example" not in clean_text(no_slash)
+    plain = no_www.replace("/", " ")
+    assert clean_text(plain) == whole(plain) and "foo.com" in clean_text(plain)
 
 
 @pytest.mark.parametrize("timeout", [0, 5])
