@@ -59,16 +59,8 @@ class Document:
     def __reduce__(self):
         # Pickled compressed: a document waiting in a shuffle or between the runner's stages
         # (the local runner holds several copies of what crosses) takes about half the bytes.
-        # The bytes are kept with the document (not a field): a document is pickled again as
-        # it is, unchanged, several times (Beam estimates sizes by encoding, and a document
-        # decoded from a shuffle crosses the next one as it came), and pickling and
-        # compressing cost ~0.1 ms each time. A copy (`replace`) starts without them.
-        data = self.__dict__.get(_PICKLED)
-        if data is None:
-            fields = tuple(getattr(self, name) for name in _FIELDS)
-            data = compress(pickle.dumps(fields, pickle.HIGHEST_PROTOCOL))
-            self.__dict__[_PICKLED] = data
-        return _unpickle_document, (data,)
+        fields = tuple(getattr(self, name) for name in _FIELDS)
+        return _unpickle_document, (compress(pickle.dumps(fields, pickle.HIGHEST_PROTOCOL)),)
 
     def replace(self, **changes: Any) -> Document:
         """A copy with `changes` applied (documents are immutable).
@@ -84,7 +76,6 @@ class Document:
         copy = object.__new__(Document)
         state = copy.__dict__
         state.update(self.__dict__)
-        state.pop(_PICKLED, None)  # the bytes of the original, not of the copy
         state.update(changes)
         if "text" in changes and "words" not in changes:
             text = state["text"]
@@ -105,14 +96,8 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(Document))
 _FIELD_SET = frozenset(_FIELDS)
 
 
-# The document's pickled bytes, once made (or as it was unpickled from), in its __dict__.
-_PICKLED = "_pickled"
-
-
 def _unpickle_document(data: bytes) -> Document:
-    doc = Document(*pickle.loads(decompress(data)))
-    doc.__dict__[_PICKLED] = data
-    return doc
+    return Document(*pickle.loads(decompress(data)))
 
 
 # zstd at its fastest level: text and token ids shrink to about half. Through `zstandard`
