@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import sys
+from importlib import resources
 from typing import NamedTuple
 
 import numpy as np
@@ -107,7 +108,7 @@ def _pieces(listed: str) -> tuple[str, ...]:
 
 
 _PUNCT_PIECES = _pieces(
-    "…… … , : ; ! ? ¿ ؟ ¡ ( ) [ ] { } < > _ # * & 。 ？ ！ ， 、 ； ： ～ · । ، ۔ ؛ ٪"  # noqa: RUF001
+    "… …… , : ; ! ? ¿ ؟ ¡ ( ) [ ] { } < > _ # * & 。 ？ ！ ， 、 ； ： ～ · । ، ۔ ؛ ٪"  # noqa: RUF001
 )
 _QUOTE_CHARS = "'\"”“`‘´’‚,„»«「」『』（）〔〕【】《》〈〉〈〉⟦⟧"  # noqa: RUF001
 _CURRENCY_PIECES = _pieces(
@@ -217,28 +218,6 @@ def _english_exceptions() -> dict[str, tuple[str, ...]]:
     return table
 
 
-def _letter_classes() -> tuple[str, str, str]:
-    """Regex classes (contents) of lower-case, upper-case and other symbols, in the BMP."""
-    import unicodedata
-
-    def ranges(accept) -> str:
-        out, start, previous = [], None, None
-        for code in range(0x80, 0x10000):
-            if accept(unicodedata.category(chr(code))):
-                if start is None:
-                    start = code
-                previous = code
-            elif start is not None:
-                last = "-" + re.escape(chr(previous)) if previous > start else ""
-                out.append(re.escape(chr(start)) + last)
-                start = None
-        return "".join(out)
-
-    lower = "a-z" + ranges(lambda c: c in ("Ll", "Lo", "Lm"))
-    upper = "A-Z" + ranges(lambda c: c in ("Lu", "Lt", "Lo", "Lm"))
-    return lower, upper, ranges(lambda c: c == "So")
-
-
 class _EnglishRules(NamedTuple):
     prefix: re.Pattern
     suffix: re.Pattern
@@ -247,10 +226,25 @@ class _EnglishRules(NamedTuple):
     exceptions: dict[str, tuple[str, ...]]
 
 
+def _spacy_classes() -> dict[str, str]:
+    """Regex classes (contents) of spaCy's letters, lower- and upper-case letters and symbols
+    (data/english_characters.txt)."""
+    listed = (resources.files("core") / "data" / "english_characters.txt").read_text("utf-8")
+    classes: dict[str, list[str]] = {}
+    for line in listed.split("\n"):
+        if line and not line.startswith("#"):
+            name, first, last = line.split()
+            ends = re.escape(chr(int(first, 16))), re.escape(chr(int(last, 16)))
+            classes.setdefault(name, []).append(ends[0] if first == last else "-".join(ends))
+    return {name: "".join(ranges) for name, ranges in classes.items()}
+
+
 @functools.cache
 def _english_rules() -> _EnglishRules:
-    lower, upper, icons = _letter_classes()
-    letter = r"[^\W\d_]"
+    spacy_classes = _spacy_classes()
+    lower, upper = spacy_classes["lower"], spacy_classes["upper"]
+    icons = spacy_classes["icons"]
+    letter = f"[{spacy_classes['alpha']}]"
     quotes = re.escape(_QUOTE_CHARS)
     punct = "".join(map(re.escape, "".join(_PUNCT_PIECES)))
     escaped = lambda pieces: [re.escape(p) for p in pieces]  # noqa: E731
@@ -300,12 +294,22 @@ _SUFFIX_WINDOW = 64
 @functools.lru_cache(maxsize=1 << 16)
 def _english_chunk(chunk: str) -> tuple[str, ...]:
     """The words of one whitespace-free chunk."""
-    rules = _english_rules()
-    special = rules.exceptions
+    special = _english_rules().exceptions
     if chunk in special:
         return special[chunk]
+    words = _peel(chunk, special)
+    if len(words) > 1:
+        words = _rejoin_exceptions(words)
+    return tuple(words)
+
+
+def _peel(chunk: str, special: dict[str, tuple[str, ...]]) -> list[str]:
+    """A chunk's pieces: affixes peeled off until what is left is in `special`, then infixes."""
+    rules = _english_rules()
+    if chunk in special:
+        return list(special[chunk])
     if chunk.isalpha() or len(chunk) > MAX_ENGLISH_CHUNK:
-        return (chunk,)  # no prefix, suffix or infix is made of letters only
+        return [chunk]  # no prefix, suffix or infix is made of letters only
     prefixes: list[str] = []
     suffixes: list[str] = []
     rest = chunk
@@ -354,23 +358,49 @@ def _english_chunk(chunk: str) -> tuple[str, ...]:
         if rest[start:]:
             words.append(rest[start:])
     words.extend(reversed(suffixes))
-    if len(words) > 1:
-        words = _rejoin_exceptions(words, special)
-    return tuple(words)
+    return words
 
 
-def _rejoin_exceptions(words: list[str], special: dict[str, tuple[str, ...]]) -> list[str]:
-    """Pieces peeled apart that together spell an exception become that exception's words
-    (a chunk "):" or "Rep.)" keeps its emoticon or abbreviation)."""
+@functools.cache
+def _exception_patterns() -> dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]:
+    """By first piece: the pieces an exception is peeled into when exceptions are not looked
+    up (two or more), and the exception's words."""
+    special = _english_rules().exceptions
+    patterns: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    for form, words in special.items():
+        pieces = tuple(_peel(form, {}))
+        if len(pieces) > 1:
+            patterns.setdefault(pieces[0], []).append((pieces, words))
+    return {first: tuple(found) for first, found in patterns.items()}
+
+
+def _rejoin_exceptions(words: list[str]) -> list[str]:
+    """Runs of pieces that are exactly how an exception is peeled (without exceptions) become
+    that exception's words: a chunk "Rep.)" keeps its abbreviation, "im." is "i" "m.". The
+    longest runs win, then the earlier ones; a run sharing its first or last piece with one
+    that won, or lost, to a longer run is dropped (spaCy's special-case matcher)."""
+    patterns = _exception_patterns()
+    found = []  # (length, start, words)
+    for start, word in enumerate(words):
+        for pieces, replacement in patterns.get(word, ()):
+            if tuple(words[start : start + len(pieces)]) == pieces:
+                found.append((len(pieces), start, replacement))
+    if not found:
+        return words
+    found.sort(key=lambda run: (-run[0], run[1]))
+    seen: set[int] = set()
+    chosen: dict[int, tuple[int, tuple[str, ...]]] = {}
+    for length, start, replacement in found:
+        if start not in seen and start + length - 1 not in seen:
+            chosen[start] = (length, replacement)
+        seen.update(range(start, start + length))
     out: list[str] = []
     i = 0
     while i < len(words):
-        for j in range(min(len(words), i + 4), i + 1, -1):
-            joined = "".join(words[i:j])
-            if joined in special:
-                out.extend(special[joined])
-                i = j
-                break
+        if i in chosen:
+            length, replacement = chosen[i]
+            out.extend(replacement)
+            i += length
         else:
             out.append(words[i])
             i += 1
@@ -391,3 +421,28 @@ def split_english_words(text: str) -> list[str]:
     words = [word for chunk in text.split() for word in _english_chunk(chunk)]
     _last_english = (text, tuple(words))
     return words
+
+
+_WHITESPACE_RUNS = re.compile(r"(\s+)")  # \s is str.isspace, where str.split splits
+
+
+def split_english_tokens(text: str) -> list[str]:
+    """spaCy's tokens of English text: the words of `split_english_words` and the whitespace
+    the tokenizer keeps as tokens of their own.
+
+    A single space after a word belongs to that word; any other run of whitespace between
+    words is one token, less its first character when that is a space ("\\n", the second of
+    two spaces). Whitespace opening the text is one token whole. What counts as a sentence
+    depends on these (a sentencizer starts a sentence at them).
+    """
+    pieces = _WHITESPACE_RUNS.split(text)  # words' chunk, whitespace, chunk, ... (may be "")
+    tokens: list[str] = []
+    for i, piece in enumerate(pieces):
+        if not i % 2:
+            if piece:
+                tokens.extend(_english_chunk(piece))
+        elif piece[0] != " " or (i == 1 and not pieces[0]):
+            tokens.append(piece)  # whitespace opening the text is kept whole
+        elif len(piece) > 1:
+            tokens.append(piece[1:])
+    return tokens

@@ -9,6 +9,7 @@ from core.text import (
     alphabetic_words,
     character_tables,
     code_points,
+    split_english_tokens,
     split_english_words,
     split_words,
 )
@@ -82,3 +83,47 @@ def test_english_words_of_a_hostile_chunk():
     assert split_english_words("," * 3000 + "word") == [","] * 3000 + ["word"]
     hostile = "," * (MAX_ENGLISH_CHUNK + 1)
     assert split_english_words(f"a {hostile} b") == ["a", hostile, "b"]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # As spaCy 3.8's blank English tokenizer splits them.
+        ("………….Die", ["…", "…", "…", "…", ".Die"]),  # one ellipsis at a time from the front
+        ("im.", ["i", "m."]),  # "m." is an exception, "im" is only "i" "m"
+        ("numbers[:]", ["numbers", "[:", "]"]),  # of two emoticons, the earlier
+        ("ist…;-)", ["ist", "…", ";-", ")"]),  # ";-" ")" is not how ";-)" is peeled
+        ("😉.", ["😉", "."]),
+        ("💁🏻♀️", ["💁", "🏻", "♀", "\ufe0f"]),  # noqa: RUF001
+        ("CO₂-Emissionen", ["CO₂-Emissionen"]),  # "₂" is none of spaCy's letters
+        ("কুষ্টিয়া-১", ["কুষ্টিয়া", "-", "১"]),  # the Bengali block is
+    ],
+)
+def test_english_words_follow_spacys_character_classes_and_exceptions(text, words):
+    assert split_english_words(text) == words
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("", []),
+        ("  a  b\nc \n", ["  ", "a", " ", "b", "\n", "c", "\n"]),
+        ("x.\n!", ["x.", "\n", "!"]),
+        ("Done. ", ["Done", "."]),
+        ("Done.\t", ["Done", ".", "\t"]),
+        (" ", [" "]),
+    ],
+)
+def test_english_tokens_keep_whitespace_as_spacy_does(text, tokens):
+    assert split_english_tokens(text) == tokens
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(list("aB'.,-():$% \n\t") + ["n't", "  ", "...", "do"]), max_size=30)
+)
+def test_english_tokens_are_the_words_and_whitespace(pieces):
+    text = "".join(pieces)
+    tokens = split_english_tokens(text)
+    assert [t for t in tokens if not t.isspace()] == split_english_words(text)
+    assert all(t.strip() in ("", t) for t in tokens)
