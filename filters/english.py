@@ -1,12 +1,13 @@
 """Sentences and words of English text as FineWeb's filters count them (no Beam here).
 
 datatrove 0.10.1, whose C4 and FineWeb filters the `fineweb` recipe follows, splits English
-(`eng`) with spaCy's rule-based English tokenizer and its sentencizer: no trained model and no
-data file, so nothing is downloaded; the tokenizer's rules ship in the spaCy wheel. We use the
-same tokenizer and count sentences with the sentencizer's rule ourselves:
+(`eng`) with spaCy's rule-based English tokenizer and its sentencizer. The tokens here are
+`core.text.split_english_tokens`, which follows that tokenizer's rules (whitespace tokens
+included), and sentences are counted with the sentencizer's rule:
 
 - a sentence ends at a token that is one of the sentencizer's sentence-final characters
-  ("." "!" "?" "。" and the other scripts' ones) and the punctuation tokens right after it;
+  ("." "!" "?" "。" and the other scripts' ones, data/sentence_ends.txt) and the punctuation
+  tokens right after it;
 - the next token that is neither starts the next sentence (whitespace tokens count as such).
 
 So "Dr. Smith went home. He slept." is two sentences ("Dr." is one token, an exception of the
@@ -19,22 +20,22 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from importlib import resources
 
-# spaCy keeps a lexeme (~190 bytes) for every distinct token it has seen, which is what makes
-# it fast on text like the text before (on the corpus, 3x faster than forgetting them after
-# each document with its memory zones). Past this many the splitter starts a fresh tokenizer
-# (~60 ms), so a worker's memory stays bounded (~40 MB) over any run. The rules, and so the
-# tokens, do not depend on what was seen before.
-MAX_LEXEMES = 200_000
+from core.text import split_english_tokens, split_english_words
 
 
 @functools.cache
-def _sentence_ends() -> tuple[frozenset[str], re.Pattern]:
-    """The sentencizer's sentence-final characters, and a pattern finding one."""
-    from spacy.pipeline import Sentencizer
+def sentence_ends() -> frozenset[str]:
+    """The sentencizer's sentence-final characters."""
+    listed = (resources.files("filters") / "data" / "sentence_ends.txt").read_text("utf-8")
+    return frozenset(line for line in listed.split("\n") if line and not line.startswith("# "))
 
-    ends = frozenset(Sentencizer.default_punct_chars)
-    return ends, re.compile("[" + "".join(re.escape(c) for c in sorted(ends)) + "]")
+
+@functools.cache
+def _end_pattern() -> re.Pattern:
+    """A pattern finding a sentence-final character."""
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(sentence_ends())) + "]")
 
 
 def _punctuation_tail(text: str) -> int:
@@ -45,29 +46,17 @@ def _punctuation_tail(text: str) -> int:
     return stop
 
 
-def _english():
-    """spaCy's blank English pipeline: its tokenizer, no model."""
-    from spacy.lang.en import English
-
-    return English()
+def is_punct(token: str) -> bool:
+    """spaCy's `is_punct`: every character is punctuation (Unicode category P*)."""
+    return all(unicodedata.category(char)[0] == "P" for char in token)
 
 
 class EnglishSplitter:
-    """Sentence and word counts of English text, with spaCy's English tokenizer."""
+    """Sentence and word counts of English text, as spaCy's English tokenizer splits it."""
 
     def __init__(self) -> None:
-        self._sentence_ends, self._end_pattern = _sentence_ends()
-        self._renew()
-
-    def _renew(self) -> None:
-        self._nlp = _english()
-        self._tokenizer = self._nlp.tokenizer
-
-    def _tokens(self, text: str):
-        tokens = self._tokenizer(text)
-        if len(self._nlp.vocab) > MAX_LEXEMES:
-            self._renew()  # `tokens` keeps the old vocabulary alive while it is read
-        return tokens
+        self._sentence_ends = sentence_ends()
+        self._end_pattern = _end_pattern()
 
     def sentences(self, text: str) -> int:
         """Sentences in `text` (1 for text without tokens, as datatrove's splitter returns the
@@ -80,15 +69,14 @@ class EnglishSplitter:
             return 1
         ends = self._sentence_ends
         count, seen_end = 1, False
-        for token in self._tokens(text):
-            is_end = token.text in ends
-            if seen_end and not is_end and not token.is_punct:
+        for token in split_english_tokens(text):
+            if token in ends:
+                seen_end = True
+            elif seen_end and not is_punct(token):
                 count += 1
                 seen_end = False
-            elif is_end:
-                seen_end = True
         return count
 
     def words(self, text: str) -> int:
         """Tokens of `text` that are not whitespace (datatrove's English word split)."""
-        return sum(1 for token in self._tokens(text) if token.text.strip())
+        return len(split_english_words(text))
