@@ -20,7 +20,7 @@ RUN pip install --no-cache-dir "/opt/macrodata[fast,lz4]"
 # tree), the compiled MinHash included: pip only warns when that optional build fails, and
 # workers would then run the numpy path, several times slower.
 WORKDIR /
-RUN python -I -c "from dedup import _minhash; from pipeline.langid import load_model; from core.tokenizer import load_tokenizer; from filters.english import EnglishSplitter; load_model(None); load_tokenizer('tiktoken:cl100k_base'); EnglishSplitter().sentences('One. Two.')"
+RUN python -I -c "from dedup import _minhash; from pipeline.langid import load_model; from core.tokenizer import load_tokenizer; from filters.english import count_sentences; load_model(None); load_tokenizer('tiktoken:cl100k_base'); count_sentences('One. Two.')"
 
 # The Beam boot program starts the SDK harness that Dataflow, Flink and Spark talk to.
 ENTRYPOINT ["/opt/apache/beam/boot"]

@@ -28,7 +28,7 @@ from typing import ClassVar
 
 from core.document import Document
 from filters.base import FIGURES_KEY, KEEP, Filter, Verdict, drop
-from filters.english import EnglishSplitter
+from filters.english import count_sentences
 
 # C4's list as datatrove has it: cookie and terms-of-use boilerplate.
 POLICY_PHRASES = (
@@ -74,24 +74,12 @@ class C4Quality(Filter):
     def __post_init__(self) -> None:
         object.__setattr__(self, "policy_phrases", tuple(p.lower() for p in self.policy_phrases))
 
-    def setup(self) -> None:
-        object.__setattr__(self, "_splitter", EnglishSplitter())
-
-    def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k != "_splitter"}
-
-    def _english(self) -> EnglishSplitter:
-        if "_splitter" not in self.__dict__:
-            self.setup()
-        return self.__dict__["_splitter"]
-
     def clean(self, text: str) -> tuple[str, str, dict[str, int]]:
         """(kept text, drop reason or "", figures: lines in, lines removed by each rule)."""
         removed = dict.fromkeys(LINE_RULES, 0)
         kept: list[str] = []
         lines = text.splitlines()
         sentences = 0
-        splitter = self._english()
         for raw in lines:
             line = raw.strip()
             words = line.split()
@@ -123,7 +111,7 @@ class C4Quality(Filter):
                 continue
             # Counted only until the rule is met: the count decides nothing past it.
             if self.min_sentences != -1 and sentences < self.min_sentences:
-                sentences += splitter.sentences(line)
+                sentences += count_sentences(line)
             kept.append(line)
         figures = {"lines": len(lines), **{f"lines_removed.{k}": n for k, n in removed.items()}}
         if self.min_sentences != -1 and sentences < self.min_sentences:

@@ -51,32 +51,26 @@ def is_punct(token: str) -> bool:
     return all(unicodedata.category(char)[0] == "P" for char in token)
 
 
-class EnglishSplitter:
-    """Sentence and word counts of English text, as spaCy's English tokenizer splits it."""
+def count_sentences(text: str) -> int:
+    """Sentences in `text` (1 for text without tokens, as datatrove's splitter returns the text
+    itself as one part)."""
+    # Without a sentence-final character before its closing punctuation the text is one
+    # sentence: a sentence ends only at a sentence-final token followed by a token that is
+    # neither punctuation nor sentence-final, and what follows such a token there is the
+    # closing punctuation (no whitespace). Most one-sentence lines need no tokenizing.
+    if not _end_pattern().search(text, 0, _punctuation_tail(text)):
+        return 1
+    ends = sentence_ends()
+    count, seen_end = 1, False
+    for token in split_english_tokens(text):
+        if token in ends:
+            seen_end = True
+        elif seen_end and not is_punct(token):
+            count += 1
+            seen_end = False
+    return count
 
-    def __init__(self) -> None:
-        self._sentence_ends = sentence_ends()
-        self._end_pattern = _end_pattern()
 
-    def sentences(self, text: str) -> int:
-        """Sentences in `text` (1 for text without tokens, as datatrove's splitter returns the
-        text itself as one part)."""
-        # Without a sentence-final character before its closing punctuation the text is one
-        # sentence: a sentence ends only at a sentence-final token followed by a token that is
-        # neither punctuation nor sentence-final, and what follows such a token there is the
-        # closing punctuation (no whitespace). Most one-sentence lines need no tokenizing.
-        if not self._end_pattern.search(text, 0, _punctuation_tail(text)):
-            return 1
-        ends = self._sentence_ends
-        count, seen_end = 1, False
-        for token in split_english_tokens(text):
-            if token in ends:
-                seen_end = True
-            elif seen_end and not is_punct(token):
-                count += 1
-                seen_end = False
-        return count
-
-    def words(self, text: str) -> int:
-        """Tokens of `text` that are not whitespace (datatrove's English word split)."""
-        return len(split_english_words(text))
+def count_words(text: str) -> int:
+    """Tokens of `text` that are not whitespace (datatrove's English word split)."""
+    return len(split_english_words(text))

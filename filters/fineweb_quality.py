@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from core.document import Document
 from filters.base import KEEP, Filter, Verdict, drop
-from filters.english import EnglishSplitter
+from filters.english import count_words
 
 # The characters datatrove's TERMINAL_PUNCTUATION holds (159): Unicode's Sentence_Terminal
 # characters, "." "!" "?" first.
@@ -71,17 +71,6 @@ class FineWebQuality(Filter):
     short_line_chars: int = 30
     max_char_dup_ratio: float = 0.01
     max_newlines_per_word: float = 0.3
-
-    def setup(self) -> None:
-        object.__setattr__(self, "_splitter", EnglishSplitter())
-
-    def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k != "_splitter"}
-
-    def _words(self, text: str) -> int:
-        if "_splitter" not in self.__dict__:
-            self.setup()
-        return self.__dict__["_splitter"].words(text)
 
     def score(self, doc: Document) -> dict[str, float]:
         text = doc.text
@@ -134,4 +123,4 @@ class FineWebQuality(Filter):
         limit = self.max_newlines_per_word
         if newlines <= limit * len(text.split()):
             return False
-        return newlines > limit * self._words(text)
+        return newlines > limit * count_words(text)
