@@ -83,13 +83,8 @@ FAILED = (PROCESSING_ERROR,)
 
 
 def _section(cls) -> Callable[[Config, RunSpec], Any]:
-    """A stage whose parameters are its config section, as they are."""
-    return lambda config, run: cls(**config.section(cls.name))
-
-
-def _own_section(cls) -> Callable[[Config, RunSpec], Any]:
-    """A stage of some recipes only: its config section, or its defaults when the
-    configuration (another recipe's) has none."""
+    """A stage whose parameters are its config section, as they are: its own defaults when
+    the configuration (another recipe's) has no such section."""
     return lambda config, run: cls(**config.section_or_empty(cls.name))
 
 
@@ -175,7 +170,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "fineweb_quality",
         FineWebQuality.reasons + FAILED,
-        _own_section(FineWebQuality),
+        _section(FineWebQuality),
         FILTER,
     ),
     # Corpus-level dedup: exact copies first (cheap), then near copies, then repeated spans,
@@ -205,7 +200,7 @@ STAGES: tuple[Stage, ...] = (
         "pipeline.beam.dedup:KeepEarliest",
     ),
     # FineWeb anonymised the deduplicated documents (FineWeb §3.5); it drops nothing.
-    Stage("pii", PIIReplacement.reasons + FAILED, _own_section(PIIReplacement), FILTER),
+    Stage("pii", PIIReplacement.reasons + FAILED, _section(PIIReplacement), FILTER),
     Stage("tokenize", (), _tokenize, "pipeline.beam.sink:TokenizeStage"),
 )
 BY_NAME = {stage.name: stage for stage in STAGES}
