@@ -50,6 +50,7 @@ _EMAIL = re.compile(
     rf"|\[(?:{_OCTET}\.){{3}}(?:{_OCTET}|[A-Za-z0-9-]*[A-Za-z0-9]:)\])"
 )
 _IP = re.compile(_IPV4)
+_AT = re.compile("@")
 # What may follow the "@" of an address, and the characters of a local part ("." included).
 _DOMAIN = re.compile(
     rf"(?:{_LABEL}\.)+{_LABEL}|\[(?:{_OCTET}\.){{3}}(?:{_OCTET}|[A-Za-z0-9-]*[A-Za-z0-9]:)\]"
@@ -93,7 +94,8 @@ def replace_emails(text: str, replace) -> str:
     """
     pieces: list[str] = []
     done = 0  # text before this is handled
-    for at in (i for i, c in enumerate(text) if c == "@") if "@" in text else ():
+    for found in _AT.finditer(text):
+        at = found.start()
         if at < done:
             continue
         domain = _DOMAIN.match(text, at + 1)
